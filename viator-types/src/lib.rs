@@ -5,5 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod entry;
 pub mod glob;
 pub mod number;
+pub mod table;

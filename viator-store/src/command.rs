@@ -1,0 +1,704 @@
+//! The command table: one declarative entry per command, which resolves
+//! names, checks arity, and feeds COMMAND INFO/DOCS/GETKEYS, ACL categories
+//! and (later) cluster slot checks.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use viator_protocol::ReplyBuf;
+
+use crate::store::Store;
+
+/// Command flags, as COMMAND INFO lists them.
+pub mod flags {
+    /// May modify the keyspace.
+    pub const WRITE: u64 = 1 << 0;
+    /// Only reads.
+    pub const READONLY: u64 = 1 << 1;
+    /// May grow memory use: refused when over maxmemory.
+    pub const DENYOOM: u64 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u64 = 1 << 3;
+    /// Pub/sub.
+    pub const PUBSUB: u64 = 1 << 4;
+    /// Not allowed from scripts.
+    pub const NOSCRIPT: u64 = 1 << 5;
+    /// May block the client.
+    pub const BLOCKING: u64 = 1 << 6;
+    /// Allowed while loading the dataset.
+    pub const LOADING: u64 = 1 << 7;
+    /// Allowed on a replica with stale data.
+    pub const STALE: u64 = 1 << 8;
+    /// Not shown to MONITOR.
+    pub const SKIP_MONITOR: u64 = 1 << 9;
+    /// Not logged in the slow log.
+    pub const SKIP_SLOWLOG: u64 = 1 << 10;
+    /// O(1) or O(log N).
+    pub const FAST: u64 = 1 << 11;
+    /// Allowed before authentication.
+    pub const NO_AUTH: u64 = 1 << 12;
+    /// May replicate even if it is not a write.
+    pub const MAY_REPLICATE: u64 = 1 << 13;
+    /// Not allowed inside MULTI.
+    pub const NO_MULTI: u64 = 1 << 14;
+    /// Keys cannot be found from the key specs alone.
+    pub const MOVABLE_KEYS: u64 = 1 << 15;
+    /// Allowed while a script is busy.
+    pub const ALLOW_BUSY: u64 = 1 << 16;
+    /// Allowed while the server is loading asynchronously? No.
+    pub const NO_ASYNC_LOADING: u64 = 1 << 17;
+    /// Key arguments are optional.
+    pub const NO_MANDATORY_KEYS: u64 = 1 << 18;
+    /// Runs in Sentinel mode.
+    pub const SENTINEL: u64 = 1 << 19;
+    /// Runs only in Sentinel mode.
+    pub const ONLY_SENTINEL: u64 = 1 << 20;
+    /// Protected by `enable-*-command` (DEBUG, MODULE).
+    pub const PROTECTED: u64 = 1 << 21;
+    /// May touch keys not named in its arguments.
+    pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 22;
+
+    /// Names in COMMAND INFO order.
+    pub const NAMES: &[(u64, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (ONLY_SENTINEL, "only_sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (PROTECTED, "protected"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+        (TOUCHES_ARBITRARY_KEYS, "touches_arbitrary_keys"),
+    ];
+}
+
+/// ACL categories, as COMMAND INFO and ACL CAT list them.
+pub mod acl {
+    /// `@keyspace`
+    pub const KEYSPACE: u64 = 1 << 0;
+    /// `@read`
+    pub const READ: u64 = 1 << 1;
+    /// `@write`
+    pub const WRITE: u64 = 1 << 2;
+    /// `@set`
+    pub const SET: u64 = 1 << 3;
+    /// `@sortedset`
+    pub const SORTEDSET: u64 = 1 << 4;
+    /// `@list`
+    pub const LIST: u64 = 1 << 5;
+    /// `@hash`
+    pub const HASH: u64 = 1 << 6;
+    /// `@string`
+    pub const STRING: u64 = 1 << 7;
+    /// `@bitmap`
+    pub const BITMAP: u64 = 1 << 8;
+    /// `@hyperloglog`
+    pub const HYPERLOGLOG: u64 = 1 << 9;
+    /// `@geo`
+    pub const GEO: u64 = 1 << 10;
+    /// `@stream`
+    pub const STREAM: u64 = 1 << 11;
+    /// `@pubsub`
+    pub const PUBSUB: u64 = 1 << 12;
+    /// `@admin`
+    pub const ADMIN: u64 = 1 << 13;
+    /// `@fast`
+    pub const FAST: u64 = 1 << 14;
+    /// `@slow`
+    pub const SLOW: u64 = 1 << 15;
+    /// `@blocking`
+    pub const BLOCKING: u64 = 1 << 16;
+    /// `@dangerous`
+    pub const DANGEROUS: u64 = 1 << 17;
+    /// `@connection`
+    pub const CONNECTION: u64 = 1 << 18;
+    /// `@transaction`
+    pub const TRANSACTION: u64 = 1 << 19;
+    /// `@scripting`
+    pub const SCRIPTING: u64 = 1 << 20;
+
+    /// Names in Redis's order.
+    pub const NAMES: &[(u64, &str)] = &[
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+}
+
+/// Where a key spec starts looking for keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At a fixed argument index.
+    Index(i32),
+    /// After a keyword, searched from `startfrom` (negative: from the end).
+    Keyword {
+        /// The keyword.
+        keyword: &'static str,
+        /// Where the search starts.
+        startfrom: i32,
+    },
+    /// Keys cannot be found from the arguments' positions.
+    Unknown,
+}
+
+/// How a key spec finds keys once it has started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys from the start up to `lastkey` (relative; -1 = last argument),
+    /// every `keystep`, at most `1/limit` of the remaining arguments when
+    /// `limit` is set.
+    Range {
+        /// Index of the last key, relative to the start.
+        lastkey: i32,
+        /// Step between keys.
+        keystep: i32,
+        /// Limit divisor, 0 for none.
+        limit: i32,
+    },
+    /// The number of keys is an argument.
+    Keynum {
+        /// Index of the count, relative to the start.
+        keynumidx: i32,
+        /// Index of the first key, relative to the start.
+        firstkey: i32,
+        /// Step between keys.
+        keystep: i32,
+    },
+    /// Keys cannot be found from the arguments' positions.
+    Unknown,
+}
+
+/// One key spec (Redis 7 key specifications), as COMMAND INFO shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    /// Access flags: RO, RW, OW, RM, ACCESS, UPDATE, INSERT, DELETE,
+    /// NOT_KEY, INCOMPLETE, VARIABLE_FLAGS.
+    pub flags: &'static [&'static str],
+    /// Where the search starts.
+    pub begin: BeginSearch,
+    /// How keys are found.
+    pub find: FindKeys,
+    /// Free-form notes.
+    pub notes: &'static str,
+}
+
+impl KeySpec {
+    /// One key at argument `index`.
+    pub const fn single(index: i32, flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: BeginSearch::Index(index),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+            notes: "",
+        }
+    }
+
+    /// Keys from argument `index` to the end (`lastkey` -1), every `step`.
+    pub const fn range(index: i32, lastkey: i32, step: i32, flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: BeginSearch::Index(index),
+            find: FindKeys::Range {
+                lastkey,
+                keystep: step,
+                limit: 0,
+            },
+            notes: "",
+        }
+    }
+}
+
+/// A command implementation. It reads `ctx.args`, locks what it touches
+/// through `ctx`, and writes exactly one reply into `ctx.out`.
+pub type Handler = fn(&mut Ctx<'_>);
+
+/// One entry of the command table.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// Lower-case name; for subcommands, the subcommand alone.
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments with the name, -N at least N.
+    pub arity: i32,
+    /// [`flags`] bits.
+    pub flags: u64,
+    /// [`acl`] category bits, besides those implied by the flags.
+    pub acl: u64,
+    /// Key specs.
+    pub keys: &'static [KeySpec],
+    /// Group shown by COMMAND DOCS: string, generic, connection, server...
+    pub group: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Redis version that added the command.
+    pub since: &'static str,
+    /// Time complexity.
+    pub complexity: &'static str,
+    /// Arguments in the docs syntax (see `docs`), empty for none.
+    pub args: &'static str,
+    /// Command tips (`nondeterministic_output`, `request_policy:all_shards`...).
+    pub tips: &'static [&'static str],
+    /// Doc flags: `deprecated`, `syscmd`.
+    pub doc_flags: &'static [&'static str],
+    /// Version that deprecated it, empty if not.
+    pub deprecated_since: &'static str,
+    /// What replaces it, if deprecated.
+    pub replaced_by: &'static str,
+    /// History: (version, change).
+    pub history: &'static [(&'static str, &'static str)],
+    /// The implementation; `None` for container commands (CONFIG, CLIENT...)
+    /// that dispatch to subcommands, and for commands a higher crate binds
+    /// with [`CommandTable::bind`].
+    pub handler: Option<Handler>,
+    /// Subcommands, for containers.
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// A blank entry for struct-update syntax in the command lists.
+    pub const DEFAULT: CommandSpec = CommandSpec {
+        name: "",
+        arity: 0,
+        flags: 0,
+        acl: 0,
+        keys: &[],
+        group: "",
+        summary: "",
+        since: "1.0.0",
+        complexity: "",
+        args: "",
+        tips: &[],
+        doc_flags: &[],
+        deprecated_since: "",
+        replaced_by: "",
+        history: &[],
+        handler: None,
+        subcommands: &[],
+    };
+
+    /// ACL categories: the declared ones plus those Redis derives from the
+    /// flags (write -> @write, readonly -> @read unless @scripting? ...).
+    pub fn acl_categories(&self) -> u64 {
+        let mut c = self.acl;
+        if self.flags & flags::WRITE != 0 {
+            c |= acl::WRITE;
+        }
+        if self.flags & flags::READONLY != 0 && self.acl & acl::SCRIPTING == 0 {
+            c |= acl::READ;
+        }
+        if self.flags & flags::ADMIN != 0 {
+            c |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.flags & flags::PUBSUB != 0 {
+            c |= acl::PUBSUB;
+        }
+        if self.flags & flags::FAST != 0 {
+            c |= acl::FAST;
+        }
+        if self.flags & flags::BLOCKING != 0 {
+            c |= acl::BLOCKING;
+        }
+        if c & acl::FAST == 0 {
+            c |= acl::SLOW;
+        }
+        c
+    }
+
+    /// Whether `argc` arguments (with the name) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= a.unsigned_abs() as usize)
+    }
+
+    /// The legacy (first, last, step) key range COMMAND INFO shows, derived
+    /// from the key specs as Redis does.
+    pub fn legacy_range(&self) -> (i32, i32, i32) {
+        let mut first = 0;
+        let mut last = 0;
+        let mut step = 0;
+        let mut prev_last = 0;
+        for (i, ks) in self.keys.iter().enumerate() {
+            let (BeginSearch::Index(idx), FindKeys::Range { lastkey, keystep, limit: 0 }) = (ks.begin, ks.find)
+            else {
+                continue;
+            };
+            if ks.flags.contains(&"INCOMPLETE") {
+                continue;
+            }
+            let this_last = if lastkey < 0 { lastkey } else { idx + lastkey };
+            if i == 0 || first == 0 {
+                first = idx;
+                last = this_last;
+                step = keystep;
+            } else if step == keystep && idx == prev_last + step && last >= 0 {
+                last = this_last;
+            } else {
+                // Not contiguous: Redis keeps the first range only.
+                break;
+            }
+            prev_last = this_last;
+        }
+        (first, last, step)
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Debug, Default)]
+pub struct CommandStats {
+    /// Calls that ran.
+    pub calls: AtomicU64,
+    /// Microseconds spent.
+    pub usec: AtomicU64,
+    /// Calls refused before running (arity, ACL, OOM...).
+    pub rejected_calls: AtomicU64,
+    /// Calls that ran and replied with an error.
+    pub failed_calls: AtomicU64,
+}
+
+impl CommandStats {
+    fn reset(&self) {
+        for c in [&self.calls, &self.usec, &self.rejected_calls, &self.failed_calls] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A resolved command: its spec, its full name (`config|get`) and its
+/// counters.
+#[derive(Debug)]
+pub struct Command {
+    /// The table entry.
+    pub spec: CommandSpec,
+    /// Full name: `get`, or `config|get` for a subcommand.
+    pub full_name: std::sync::Arc<str>,
+    /// Counters.
+    pub stats: CommandStats,
+    /// Subcommands, by lower-case name.
+    pub subs: HashMap<&'static str, Box<Command>>,
+    /// Bound implementation (the spec's, or one a higher crate bound).
+    pub handler: Option<Handler>,
+}
+
+impl Command {
+    fn new(spec: CommandSpec, parent: Option<&str>) -> Command {
+        let full_name: std::sync::Arc<str> = match parent {
+            Some(p) => format!("{p}|{}", spec.name).into(),
+            None => spec.name.into(),
+        };
+        let subs = spec
+            .subcommands
+            .iter()
+            .map(|s| (s.name, Box::new(Command::new(*s, Some(spec.name)))))
+            .collect();
+        Command {
+            handler: spec.handler,
+            spec,
+            full_name,
+            stats: CommandStats::default(),
+            subs,
+        }
+    }
+
+    /// Subcommands sorted by name.
+    pub fn sorted_subs(&self) -> Vec<&Command> {
+        let mut v: Vec<&Command> = self.subs.values().map(|b| &**b).collect();
+        v.sort_by_key(|c| c.spec.name);
+        v
+    }
+}
+
+/// Why a command could not be resolved; each renders as Redis's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// No such command.
+    Unknown,
+    /// The container has no such subcommand.
+    UnknownSub,
+    /// Wrong number of arguments.
+    Arity,
+}
+
+/// All commands, by lower-case name.
+#[derive(Debug)]
+pub struct CommandTable {
+    commands: HashMap<&'static str, Box<Command>>,
+}
+
+impl CommandTable {
+    /// The commands of this crate's families.
+    pub fn builtin() -> CommandTable {
+        let mut t = CommandTable {
+            commands: HashMap::new(),
+        };
+        for spec in crate::commands::all() {
+            t.add(*spec);
+        }
+        t
+    }
+
+    /// Adds (or replaces) a command.
+    pub fn add(&mut self, spec: CommandSpec) {
+        self.commands.insert(spec.name, Box::new(Command::new(spec, None)));
+    }
+
+    /// Binds an implementation to a command or subcommand declared without
+    /// one (`"config|get"` for a subcommand). Returns false if there is no
+    /// such entry.
+    pub fn bind(&mut self, full_name: &str, handler: Handler) -> bool {
+        let mut parts = full_name.splitn(2, '|');
+        let top = parts.next().unwrap_or("");
+        let Some(cmd) = self.commands.get_mut(top) else {
+            return false;
+        };
+        match parts.next() {
+            None => {
+                cmd.handler = Some(handler);
+                true
+            }
+            Some(sub) => match cmd.subs.get_mut(sub) {
+                Some(s) => {
+                    s.handler = Some(handler);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// A top-level command by name, any case.
+    pub fn get(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let s = std::str::from_utf8(lower).ok()?;
+        self.commands.get(s).map(|b| &**b)
+    }
+
+    /// A command or `container|sub` by full name.
+    pub fn get_full(&self, full_name: &str) -> Option<&Command> {
+        let lower = full_name.to_ascii_lowercase();
+        let mut parts = lower.splitn(2, '|');
+        let top = self.commands.get(parts.next()?)?;
+        match parts.next() {
+            None => Some(top),
+            Some(sub) => top.subs.get(sub).map(|b| &**b),
+        }
+    }
+
+    /// Resolves the command of a request, with subcommands and arity.
+    pub fn resolve(&self, args: &[Bytes]) -> Result<&Command, (LookupError, Option<&Command>)> {
+        let Some(name) = args.first() else {
+            return Err((LookupError::Unknown, None));
+        };
+        let Some(cmd) = self.get(name) else {
+            return Err((LookupError::Unknown, None));
+        };
+        let cmd = if cmd.subs.is_empty() {
+            cmd
+        } else {
+            let Some(sub) = args.get(1) else {
+                return Err((LookupError::Arity, Some(cmd)));
+            };
+            let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
+            match cmd.subs.get(lower.as_str()) {
+                Some(s) => s,
+                None => return Err((LookupError::UnknownSub, Some(cmd))),
+            }
+        };
+        if !cmd.spec.arity_ok(args.len()) {
+            return Err((LookupError::Arity, Some(cmd)));
+        }
+        Ok(cmd)
+    }
+
+    /// Every top-level command.
+    pub fn iter(&self) -> impl Iterator<Item = &Command> {
+        self.commands.values().map(|b| &**b)
+    }
+
+    /// Number of top-level commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Zeroes every command's counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for c in self.iter() {
+            c.stats.reset();
+            for s in c.subs.values() {
+                s.stats.reset();
+            }
+        }
+    }
+}
+
+/// Client state that commands read and change.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// CLIENT ID.
+    pub id: u64,
+    /// Selected database.
+    pub db: usize,
+    /// Protocol version: 2 or 3.
+    pub resp: u8,
+    /// CLIENT SETNAME.
+    pub name: Option<Bytes>,
+    /// CLIENT SETINFO LIB-NAME.
+    pub lib_name: Option<Bytes>,
+    /// CLIENT SETINFO LIB-VER.
+    pub lib_ver: Option<Bytes>,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// Authenticated user name, `None` before authentication.
+    pub user: Option<String>,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+    /// Close the connection once the current replies are written (QUIT,
+    /// CLIENT KILL of oneself).
+    pub close_after_reply: bool,
+}
+
+/// CLIENT REPLY state (Redis's `CLIENT_REPLY_OFF`, `_SKIP`, `_SKIP_NEXT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    #[default]
+    On,
+    /// No replies are sent until CLIENT REPLY ON.
+    Off,
+    /// The reply of the command after the current one is dropped.
+    SkipNext,
+    /// The reply of the current command is dropped.
+    Skip,
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client {
+            id: 0,
+            db: 0,
+            resp: 2,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            no_touch: false,
+            no_evict: false,
+            user: Some("default".to_string()),
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+        }
+    }
+}
+
+/// What the store needs from whoever runs it (the server, or an embedding
+/// program): a way for commands bound by higher crates to reach their own
+/// state.
+pub trait Host: Send + Sync {
+    /// The host as `Any`, for commands that know its concrete type.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A host with nothing behind it, for running the store alone.
+#[derive(Debug, Default)]
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Everything a command sees while it runs.
+pub struct Ctx<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The calling client.
+    pub client: &'a mut Client,
+    /// The arguments, name first.
+    pub args: &'a [Bytes],
+    /// Where the reply goes.
+    pub out: &'a mut ReplyBuf,
+    /// The host (server) running the store.
+    pub host: &'a dyn Host,
+    /// The command's time in unix milliseconds.
+    pub now_ms: i64,
+}
+
+impl<'a> Ctx<'a> {
+    /// Locks the shards of `keys` in the client's database.
+    pub fn keys<K: AsRef<[u8]>>(&self, keys: &[K]) -> crate::Keyspace<'a> {
+        let mut ks = crate::Keyspace::lock_keys(self.store, self.client.db, keys, self.now_ms);
+        ks.no_touch = self.client.no_touch;
+        ks
+    }
+
+    /// Locks the shard of one key in the client's database.
+    pub fn key(&self, key: &[u8]) -> crate::Keyspace<'a> {
+        self.keys(&[key])
+    }
+
+    /// Locks every shard of the client's database.
+    pub fn whole_db(&self) -> crate::Keyspace<'a> {
+        let mut ks = crate::Keyspace::lock_db(self.store, self.client.db, self.now_ms);
+        ks.no_touch = self.client.no_touch;
+        ks
+    }
+
+    /// Argument `i` (0 is the command name); empty if absent.
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.args.get(i).map(|b| &b[..]).unwrap_or(b"")
+    }
+
+    /// Number of arguments, with the name.
+    pub fn argc(&self) -> usize {
+        self.args.len()
+    }
+}

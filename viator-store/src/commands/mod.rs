@@ -1,0 +1,15 @@
+//! The command families, one file each, as Redis's `t_string.c`,
+//! `db.c`, `server.c`... Each family exports its part of the command table
+//! as a `COMMANDS` list of [`CommandSpec`] entries.
+
+use crate::command::CommandSpec;
+
+pub mod args;
+pub mod string;
+
+pub use crate::exec::reply_lookup_error;
+
+/// Every command this crate declares, family by family.
+pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
+    string::COMMANDS.iter()
+}

@@ -1,0 +1,162 @@
+//! Active expiry: a background sweep that deletes keys whose time to live
+//! ran out even when nobody reads them, in small steps under a time budget
+//! so that no command waits long (Redis's `activeExpireCycle`).
+//!
+//! Each shard keeps the hashes of its keys with a TTL in an
+//! [`ExpireSet`](viator_types::table::ExpireSet); the sweep walks that set
+//! with a cursor, a few dozen hashes per lock hold, and goes on with a shard
+//! while more than a tenth of what it looked at had expired, as Redis does.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use viator_types::table::{ExpireSet, hash_key};
+
+use crate::clock;
+use crate::store::{Shard, Store};
+
+/// What one cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CycleReport {
+    /// Expire-set entries looked at.
+    pub sampled: usize,
+    /// Keys deleted.
+    pub expired: usize,
+    /// Whether the time budget ran out before the sweep was done.
+    pub timed_out: bool,
+}
+
+/// Looks at up to `n` expire-set slots of `shard` from its cursor and
+/// deletes the keys whose time is up. Returns (ids looked at, keys deleted).
+fn sweep(shard: &mut Shard, n: usize, now_ms: i64) -> (usize, usize) {
+    let cap = shard.expires.capacity();
+    if cap == 0 {
+        return (0, 0);
+    }
+    let mut looked = 0;
+    let mut expired = 0;
+    let mut slots_seen = 0;
+    while looked < n && slots_seen < cap {
+        let pos = shard.expire_cursor % cap;
+        shard.expire_cursor = (pos + 1) % cap;
+        slots_seen += 1;
+        let id = shard.expires.slot(pos);
+        if id == 0 {
+            continue;
+        }
+        looked += 1;
+        let mut dead: Vec<usize> = Vec::new();
+        let mut has_ttl = false;
+        shard.table.for_each_with_id(id, |slot, e| {
+            if let Some(t) = e.expire_ms() {
+                has_ttl = true;
+                if t <= now_ms {
+                    dead.push(slot);
+                }
+            }
+        });
+        if !has_ttl {
+            // A stale id (its key lost its TTL some other way): drop it.
+            shard.expires.remove(id);
+            continue;
+        }
+        // Delete from the highest slot down so that backward shifting does
+        // not move a later victim into an earlier, already-deleted position.
+        dead.sort_unstable_by(|a, b| b.cmp(a));
+        for slot in dead {
+            if let Some(e) = shard.table.at(slot) {
+                let h = hash_key(e.key());
+                if ExpireSet::matches(id, h) {
+                    shard.table.remove_at(slot);
+                    shard.expires.remove(h);
+                    expired += 1;
+                }
+            }
+        }
+        let cap_now = shard.expires.capacity();
+        if cap_now != cap {
+            // The set shrank; restart the walk on the new layout next time.
+            shard.expire_cursor = 0;
+            break;
+        }
+    }
+    (looked, expired)
+}
+
+/// Runs one active expiry cycle over every database within `budget`.
+pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
+    let mut report = CycleReport::default();
+    if !store.settings.active_expire_enabled.load(Ordering::Relaxed) {
+        return report;
+    }
+    let start = Instant::now();
+    let effort = store.settings.active_expire_effort.load(Ordering::Relaxed).clamp(1, 10) as usize;
+    let per_loop = 20 + 20 / 4 * (effort - 1);
+    'dbs: for db in 0..store.db_count() {
+        for lock in store.db(db).shards() {
+            loop {
+                let (looked, expired) = {
+                    let guard = lock.lock();
+                    let mut shard = guard.borrow_mut();
+                    if shard.expires.is_empty() {
+                        break;
+                    }
+                    sweep(&mut shard, per_loop, clock::now_ms())
+                };
+                report.sampled += looked;
+                report.expired += expired;
+                if start.elapsed() >= budget {
+                    report.timed_out = true;
+                    break 'dbs;
+                }
+                if looked == 0 || expired * 10 <= looked {
+                    break;
+                }
+            }
+        }
+    }
+    let stats = &store.stats;
+    stats.expired_keys.fetch_add(report.expired as u64, Ordering::Relaxed);
+    if report.timed_out {
+        stats.expired_time_cap_reached_count.fetch_add(1, Ordering::Relaxed);
+    }
+    stats
+        .expire_cycle_cpu_milliseconds
+        .fetch_add(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+    use viator_types::entry::{Entry, NewValue};
+
+    #[test]
+    fn cycle_deletes_expired_keys_and_keeps_the_rest() {
+        let store = Store::new(StoreOptions::default());
+        let now = clock::now_ms();
+        {
+            let mut ks = crate::Keyspace::lock_db(&store, 0, now);
+            for i in 0..10_000 {
+                let key = format!("k{i}");
+                let expire = match i % 3 {
+                    0 => Some(now - 1),
+                    1 => Some(now + 3_600_000),
+                    _ => None,
+                };
+                ks.set(Entry::new(key.as_bytes(), NewValue::Str(b"v"), expire), false);
+            }
+        }
+        let mut total = 0;
+        for _ in 0..1000 {
+            total += active_expire_cycle(&store, Duration::from_millis(50)).expired;
+            if total == 3334 {
+                break;
+            }
+        }
+        assert_eq!(total, 3334);
+        assert_eq!(store.db_size(0), 6666);
+        assert_eq!(store.db_expires(0), 3333);
+    }
+}

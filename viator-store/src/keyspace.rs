@@ -1,0 +1,422 @@
+//! A locked view of part of a database: the shards of some keys, or all of
+//! them. Commands read and write keys only through a view, which applies
+//! Redis's lookup rules: lazy expiry, access clocks, hit and miss counters,
+//! and the expire-set bookkeeping.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::sync::atomic::Ordering;
+
+use parking_lot::ReentrantMutexGuard;
+use viator_types::entry::Entry;
+use viator_types::table::hash_key;
+
+use crate::clock;
+use crate::store::{Shard, Store};
+
+type Guard<'a> = ReentrantMutexGuard<'a, RefCell<Shard>>;
+
+enum Guards<'a> {
+    One(usize, Guard<'a>),
+    /// Sorted by shard index; with every shard locked, entry i is shard i.
+    Many(Vec<(usize, Guard<'a>)>),
+}
+
+/// How a lookup treats the key it finds (Redis's `LOOKUP_*` flags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lookup {
+    /// Do not update the key's access clock.
+    pub no_touch: bool,
+    /// Do not count a keyspace hit or miss.
+    pub no_stats: bool,
+}
+
+impl Lookup {
+    /// A write lookup: touches the key, counts nothing.
+    pub const WRITE: Lookup = Lookup {
+        no_touch: false,
+        no_stats: true,
+    };
+}
+
+/// Shards of one database locked for one command. See the module docs.
+pub struct Keyspace<'a> {
+    store: &'a Store,
+    db: usize,
+    now_ms: i64,
+    guards: Guards<'a>,
+    /// Set for clients in CLIENT NO-TOUCH mode: reads do not touch keys.
+    pub no_touch: bool,
+}
+
+impl<'a> Keyspace<'a> {
+    /// Locks the shards holding `keys` in database `db`, in shard order.
+    pub fn lock_keys<K: AsRef<[u8]>>(store: &'a Store, db: usize, keys: &[K], now_ms: i64) -> Keyspace<'a> {
+        let shards = store.db(db).shards();
+        let guards = if let [k] = keys {
+            let s = store.shard_of(hash_key(k.as_ref()));
+            Guards::One(s, shards[s].lock())
+        } else {
+            let mut idx: Vec<usize> = keys.iter().map(|k| store.shard_of(hash_key(k.as_ref()))).collect();
+            idx.sort_unstable();
+            idx.dedup();
+            Guards::Many(idx.into_iter().map(|s| (s, shards[s].lock())).collect())
+        };
+        Keyspace {
+            store,
+            db,
+            now_ms,
+            guards,
+            no_touch: false,
+        }
+    }
+
+    /// Locks every shard of database `db`.
+    pub fn lock_db(store: &'a Store, db: usize, now_ms: i64) -> Keyspace<'a> {
+        let guards = store.db(db).shards().iter().enumerate().map(|(i, s)| (i, s.lock())).collect();
+        Keyspace {
+            store,
+            db,
+            now_ms,
+            guards: Guards::Many(guards),
+            no_touch: false,
+        }
+    }
+
+    /// The database index.
+    pub fn db(&self) -> usize {
+        self.db
+    }
+
+    /// The store.
+    pub fn store(&self) -> &'a Store {
+        self.store
+    }
+
+    /// The command's time, in unix milliseconds: expiry compares against it.
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    fn cell(&self, hash: u64) -> &RefCell<Shard> {
+        let s = self.store.shard_of(hash);
+        match &self.guards {
+            Guards::One(i, g) if *i == s => g,
+            Guards::Many(v) => {
+                let found = if v.len() == self.store.shard_count() {
+                    v.get(s)
+                } else {
+                    v.iter().find(|(i, _)| *i == s)
+                };
+                &found.expect("key outside the locked shards").1
+            }
+            Guards::One(..) => panic!("key outside the locked shards"),
+        }
+    }
+
+    /// Every locked shard.
+    fn cells(&self) -> impl Iterator<Item = &RefCell<Shard>> {
+        let (one, many) = match &self.guards {
+            Guards::One(_, g) => (Some(&**g), None),
+            Guards::Many(v) => (None, Some(v.iter().map(|(_, g)| &**g))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// Deletes the key in slot `slot` of `shard` if its time is up. Returns
+    /// whether it did.
+    fn expire_slot(&self, shard: &mut Shard, slot: usize, hash: u64) -> bool {
+        let expired = match shard.table.at(slot).and_then(|e| e.expire_ms()) {
+            Some(t) => t <= self.now_ms,
+            None => false,
+        };
+        if expired {
+            shard.table.remove_at(slot);
+            shard.expires.remove(hash);
+            self.store.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+        }
+        expired
+    }
+
+    fn touch(&self, e: &mut Entry) {
+        let settings = &self.store.settings;
+        if settings.maxmemory_policy().is_lfu() {
+            let c = clock::lfu_touch(
+                e.clock(),
+                self.now_ms,
+                settings.lfu_log_factor.load(Ordering::Relaxed),
+                settings.lfu_decay_time.load(Ordering::Relaxed),
+                fastrand::f64(),
+            );
+            e.set_clock(c);
+        } else {
+            e.set_clock(clock::lru_clock(self.now_ms));
+        }
+    }
+
+    /// Looks a key up as Redis's `lookupKey` does: an expired key is
+    /// deleted and reported missing; the access clock is updated and a hit
+    /// or miss counted unless `how` says not to.
+    pub fn lookup(&mut self, key: &[u8], how: Lookup) -> Option<RefMut<'_, Entry>> {
+        let hash = hash_key(key);
+        let no_touch = how.no_touch || self.no_touch;
+        let mut shard = self.cell(hash).borrow_mut();
+        let found = match shard.table.find(key, hash) {
+            Some(slot) if self.expire_slot(&mut shard, slot, hash) => None,
+            other => other,
+        };
+        if !how.no_stats {
+            let stat = if found.is_some() {
+                &self.store.stats.keyspace_hits
+            } else {
+                &self.store.stats.keyspace_misses
+            };
+            stat.fetch_add(1, Ordering::Relaxed);
+        }
+        let slot = found?;
+        RefMut::filter_map(shard, |s| s.table.at_mut(slot))
+            .ok()
+            .map(|mut e| {
+                if !no_touch {
+                    self.touch(&mut e);
+                }
+                e
+            })
+    }
+
+    /// A read lookup (`lookupKeyRead`): counts a hit or a miss, touches.
+    pub fn read(&mut self, key: &[u8]) -> Option<RefMut<'_, Entry>> {
+        self.lookup(key, Lookup::default())
+    }
+
+    /// A write lookup (`lookupKeyWrite`): touches, counts nothing.
+    pub fn write(&mut self, key: &[u8]) -> Option<RefMut<'_, Entry>> {
+        self.lookup(key, Lookup::WRITE)
+    }
+
+    /// Looks at a key without touching it or counting anything; an expired
+    /// key is reported missing but left for expiry to delete.
+    pub fn peek(&self, key: &[u8]) -> Option<Ref<'_, Entry>> {
+        let hash = hash_key(key);
+        let shard = self.cell(hash).borrow();
+        Ref::filter_map(shard, |s| {
+            s.table
+                .get(key, hash)
+                .filter(|e| e.expire_ms().is_none_or(|t| t > self.now_ms))
+        })
+        .ok()
+    }
+
+    /// Whether the key exists (deleting it first if expired), without
+    /// touching it or counting a hit.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.lookup(
+            key,
+            Lookup {
+                no_touch: true,
+                no_stats: true,
+            },
+        )
+        .is_some()
+    }
+
+    fn prepare(&self, e: &mut Entry) {
+        if self.store.settings.maxmemory_policy().is_lfu() {
+            e.set_clock(clock::lfu_new(self.now_ms));
+        } else {
+            e.set_clock(clock::lru_clock(self.now_ms));
+        }
+    }
+
+    /// Stores `entry` under its key (Redis's `setKey`): a new key is added,
+    /// an existing one replaced. The old expire time is dropped unless
+    /// `keep_ttl`, in which case it is carried over (the entry's own expire
+    /// time, if any, wins). Returns the entry that was replaced.
+    pub fn set(&mut self, mut entry: Entry, keep_ttl: bool) -> Option<Entry> {
+        self.prepare(&mut entry);
+        let hash = hash_key(entry.key());
+        let mut shard = self.cell(hash).borrow_mut();
+        let shard = &mut *shard;
+        let old = match shard.table.find(entry.key(), hash) {
+            Some(slot) => {
+                let slot_entry = shard.table.at_mut(slot).expect("found slot is full");
+                let old_expire = slot_entry.expire_ms();
+                if keep_ttl && entry.expire_ms().is_none() && old_expire.is_some() {
+                    entry.set_expire_ms(old_expire);
+                }
+                match (old_expire.is_some(), entry.expire_ms().is_some()) {
+                    (true, false) => {
+                        shard.expires.remove(hash);
+                    }
+                    (false, true) => shard.expires.insert(hash),
+                    _ => {}
+                }
+                Some(std::mem::replace(slot_entry, entry))
+            }
+            None => {
+                if entry.expire_ms().is_some() {
+                    shard.expires.insert(hash);
+                }
+                shard.table.insert_new(hash, entry);
+                None
+            }
+        };
+        old
+    }
+
+    /// Adds an entry whose key the caller knows is absent (or expired: an
+    /// expired key is deleted first).
+    pub fn add(&mut self, entry: Entry) {
+        self.set(entry, false);
+    }
+
+    /// Deletes a key (Redis's `dbDelete`). Returns the removed entry, or
+    /// `None` if the key did not exist or had expired.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let hash = hash_key(key);
+        let mut shard = self.cell(hash).borrow_mut();
+        let slot = shard.table.find(key, hash)?;
+        if self.expire_slot(&mut shard, slot, hash) {
+            return None;
+        }
+        let e = shard.table.remove_at(slot)?;
+        if e.expire_ms().is_some() {
+            shard.expires.remove(hash);
+        }
+        Some(e)
+    }
+
+    /// Sets or clears a key's expire time. Returns false if the key does not
+    /// exist.
+    pub fn set_expire(&mut self, key: &[u8], expire_ms: Option<i64>) -> bool {
+        let hash = hash_key(key);
+        let mut shard = self.cell(hash).borrow_mut();
+        let shard = &mut *shard;
+        let Some(e) = shard.table.get_mut(key, hash) else {
+            return false;
+        };
+        match (e.expire_ms().is_some(), expire_ms.is_some()) {
+            (true, false) => {
+                shard.expires.remove(hash);
+            }
+            (false, true) => shard.expires.insert(hash),
+            _ => {}
+        }
+        e.set_expire_ms(expire_ms);
+        true
+    }
+
+    /// Number of keys in the locked shards (the whole database when it is
+    /// locked with [`Keyspace::lock_db`]). Expired keys not yet deleted are
+    /// counted, as DBSIZE does in Redis.
+    pub fn len(&self) -> usize {
+        self.cells().map(|c| c.borrow().table.len()).sum()
+    }
+
+    /// Whether the locked shards hold no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys with an expire time in the locked shards.
+    pub fn expires_len(&self) -> usize {
+        self.cells().map(|c| c.borrow().expires.len()).sum()
+    }
+
+    /// Calls `f` with every live (not expired) entry of the locked shards.
+    pub fn for_each(&self, mut f: impl FnMut(&Entry)) {
+        for c in self.cells() {
+            for e in c.borrow().table.iter() {
+                if e.expire_ms().is_none_or(|t| t > self.now_ms) {
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// Removes every key of the locked shards. Returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let mut n = 0;
+        for c in self.cells() {
+            let mut s = c.borrow_mut();
+            n += s.table.len();
+            *s = Shard::default();
+        }
+        n
+    }
+
+    /// One step of SCAN over the whole database (all shards must be
+    /// locked). The cursor holds the shard index in its low bits and the
+    /// shard's table cursor above them, like Redis's kvstore cursors. Calls
+    /// `f` with the entries of one home slot; returns the next cursor, 0 at
+    /// the end.
+    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
+        let bits = self.store.shard_bits();
+        let nshards = self.store.shard_count() as u64;
+        let mut shard = (cursor & (nshards - 1)) as usize;
+        let mut inner = cursor >> bits;
+        let Guards::Many(v) = &self.guards else {
+            // One shard per database.
+            let c = self.cells().next().expect("a locked shard");
+            return c.borrow().table.scan(inner, |e| f(e)) << bits;
+        };
+        loop {
+            let Some((_, g)) = v.get(shard) else { return 0 };
+            let next = g.borrow().table.scan(inner, |e| {
+                if e.expire_ms().is_none_or(|t| t > self.now_ms) {
+                    f(e)
+                }
+            });
+            if next != 0 {
+                return (next << bits) | shard as u64;
+            }
+            // This shard is done; go on with the next one in the same call
+            // only if it is empty, so that each call does bounded work.
+            shard += 1;
+            inner = 0;
+            if shard as u64 >= nshards {
+                return 0;
+            }
+            if !v[shard].1.borrow().table.is_empty() {
+                return shard as u64;
+            }
+        }
+    }
+
+    /// A random live key of the locked shards, or `None` if there is none.
+    /// Expired keys met on the way are deleted.
+    pub fn random_key(&mut self) -> Option<Vec<u8>> {
+        let cells: Vec<&RefCell<Shard>> = self.cells().collect();
+        let total: usize = cells.iter().map(|c| c.borrow().table.len()).sum();
+        if total == 0 {
+            return None;
+        }
+        // Bounded tries, as Redis's dbRandomKey gives up on keyspaces where
+        // every key is expired only after deleting them.
+        for _ in 0..total.saturating_mul(2).max(16) {
+            // Pick a shard weighted by its size.
+            let mut r = fastrand::usize(..total.max(1));
+            let mut chosen = cells[0];
+            for c in &cells {
+                let n = c.borrow().table.len();
+                if r < n {
+                    chosen = c;
+                    break;
+                }
+                r -= n;
+            }
+            let mut s = chosen.borrow_mut();
+            let Some(slot) = s.table.random_slot(fastrand::u64(..)) else {
+                continue;
+            };
+            let (key, hash) = {
+                let e = s.table.at(slot)?;
+                (e.key().to_vec(), hash_key(e.key()))
+            };
+            if self.expire_slot(&mut s, slot, hash) {
+                continue;
+            }
+            return Some(key);
+        }
+        None
+    }
+}

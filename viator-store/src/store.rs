@@ -1,0 +1,303 @@
+//! The store: numbered databases, each split into shards behind their own
+//! locks, plus the settings and statistics every command can reach.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+use parking_lot::ReentrantMutex;
+use viator_types::table::{ExpireSet, KeyTable};
+
+use crate::command::CommandTable;
+
+/// One shard of a database: the keys whose hash falls in it.
+#[derive(Debug, Default)]
+pub struct Shard {
+    /// The keys and values.
+    pub table: KeyTable,
+    /// Hashes of the keys that have an expire time (see [`ExpireSet`]).
+    pub expires: ExpireSet,
+    /// Where the active expiry sweep goes on next time.
+    pub expire_cursor: usize,
+}
+
+/// A shard behind its lock.
+///
+/// The mutex is reentrant so that a transaction or a script, which locks
+/// every shard it may touch before it starts, can run ordinary commands that
+/// lock their own keys again. The `RefCell` turns the lock's shared access
+/// into exclusive access; views never hold two borrows of one shard at once.
+pub type ShardLock = ReentrantMutex<RefCell<Shard>>;
+
+/// One database (SELECT index).
+#[derive(Debug)]
+pub struct Db {
+    shards: Box<[ShardLock]>,
+}
+
+impl Db {
+    fn new(nshards: usize) -> Db {
+        Db {
+            shards: (0..nshards)
+                .map(|_| ReentrantMutex::new(RefCell::new(Shard::default())))
+                .collect(),
+        }
+    }
+
+    /// The shards, in lock order.
+    pub fn shards(&self) -> &[ShardLock] {
+        &self.shards
+    }
+}
+
+/// The policy maxmemory uses to choose keys to evict (`maxmemory-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EvictionPolicy {
+    /// `noeviction`
+    NoEviction = 0,
+    /// `allkeys-lru`
+    AllKeysLru,
+    /// `allkeys-lfu`
+    AllKeysLfu,
+    /// `allkeys-random`
+    AllKeysRandom,
+    /// `volatile-lru`
+    VolatileLru,
+    /// `volatile-lfu`
+    VolatileLfu,
+    /// `volatile-random`
+    VolatileRandom,
+    /// `volatile-ttl`
+    VolatileTtl,
+}
+
+impl EvictionPolicy {
+    /// Every policy with its configuration name.
+    pub const ALL: [(EvictionPolicy, &'static str); 8] = [
+        (EvictionPolicy::VolatileLru, "volatile-lru"),
+        (EvictionPolicy::VolatileLfu, "volatile-lfu"),
+        (EvictionPolicy::VolatileRandom, "volatile-random"),
+        (EvictionPolicy::VolatileTtl, "volatile-ttl"),
+        (EvictionPolicy::AllKeysLru, "allkeys-lru"),
+        (EvictionPolicy::AllKeysLfu, "allkeys-lfu"),
+        (EvictionPolicy::AllKeysRandom, "allkeys-random"),
+        (EvictionPolicy::NoEviction, "noeviction"),
+    ];
+
+    /// Whether the access clock of keys holds LFU counters.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu)
+    }
+
+    /// Whether the access clock of keys holds LRU times.
+    pub fn is_lru(self) -> bool {
+        matches!(self, EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru)
+    }
+
+    fn from_u8(v: u8) -> EvictionPolicy {
+        EvictionPolicy::ALL
+            .iter()
+            .map(|(p, _)| *p)
+            .find(|p| *p as u8 == v)
+            .unwrap_or(EvictionPolicy::NoEviction)
+    }
+}
+
+/// Settings commands read while they run. The server writes them when the
+/// configuration changes; they are atomics so that reading one costs a load.
+#[derive(Debug)]
+pub struct Settings {
+    /// `proto-max-bulk-len`: the largest string APPEND, SETRANGE and friends
+    /// may build.
+    pub proto_max_bulk_len: AtomicU64,
+    maxmemory_policy: AtomicU8,
+    /// `lfu-log-factor`.
+    pub lfu_log_factor: AtomicU32,
+    /// `lfu-decay-time` in minutes.
+    pub lfu_decay_time: AtomicU32,
+    /// `active-expire-effort` (1 to 10).
+    pub active_expire_effort: AtomicU32,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: AtomicBool,
+    /// `maxmemory` in bytes, 0 for no limit.
+    pub maxmemory: AtomicU64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
+            maxmemory_policy: AtomicU8::new(EvictionPolicy::NoEviction as u8),
+            lfu_log_factor: AtomicU32::new(10),
+            lfu_decay_time: AtomicU32::new(1),
+            active_expire_effort: AtomicU32::new(1),
+            active_expire_enabled: AtomicBool::new(true),
+            maxmemory: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Settings {
+    /// The current eviction policy.
+    pub fn maxmemory_policy(&self) -> EvictionPolicy {
+        EvictionPolicy::from_u8(self.maxmemory_policy.load(Ordering::Relaxed))
+    }
+
+    /// Sets the eviction policy.
+    pub fn set_maxmemory_policy(&self, p: EvictionPolicy) {
+        self.maxmemory_policy.store(p as u8, Ordering::Relaxed);
+    }
+}
+
+/// Counters INFO reports. Relaxed atomics: they are statistics.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Successful key lookups by reading commands.
+    pub keyspace_hits: AtomicU64,
+    /// Failed key lookups by reading commands.
+    pub keyspace_misses: AtomicU64,
+    /// Keys deleted because their time to live ran out.
+    pub expired_keys: AtomicU64,
+    /// Keys evicted by maxmemory.
+    pub evicted_keys: AtomicU64,
+    /// Times the active expiry cycle stopped early because of its time
+    /// limit.
+    pub expired_time_cap_reached_count: AtomicU64,
+    /// Microseconds spent in the active expiry cycle.
+    pub expire_cycle_cpu_milliseconds: AtomicU64,
+    /// Keys found expired by the sweep but not yet deleted (always 0 here:
+    /// the sweep deletes what it finds).
+    pub expired_stale_perc: AtomicU64,
+}
+
+impl Stats {
+    /// Zeroes every counter (CONFIG RESETSTAT).
+    pub fn reset(&self) {
+        for c in [
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.expired_keys,
+            &self.evicted_keys,
+            &self.expired_time_cap_reached_count,
+            &self.expire_cycle_cpu_milliseconds,
+            &self.expired_stale_perc,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Options for building a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Number of databases (`databases`, 16 by default).
+    pub databases: usize,
+    /// log2 of the number of shards per database.
+    pub shard_bits: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            databases: 16,
+            shard_bits: 4,
+        }
+    }
+}
+
+/// The whole keyspace with its command table: everything needed to run a
+/// command, with no network.
+#[derive(Debug)]
+pub struct Store {
+    dbs: Box<[Db]>,
+    shard_bits: u32,
+    /// Settings commands read.
+    pub settings: Settings,
+    /// Statistics.
+    pub stats: Stats,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub dirty: AtomicU64,
+    /// Unix time in milliseconds of the last successful save.
+    pub lastsave_ms: AtomicI64,
+    commands: CommandTable,
+}
+
+impl Store {
+    /// A store with the given options and the built-in command table.
+    pub fn new(options: StoreOptions) -> Store {
+        let nshards = 1usize << options.shard_bits;
+        Store {
+            dbs: (0..options.databases.max(1)).map(|_| Db::new(nshards)).collect(),
+            shard_bits: options.shard_bits,
+            settings: Settings::default(),
+            stats: Stats::default(),
+            dirty: AtomicU64::new(0),
+            lastsave_ms: AtomicI64::new(crate::clock::now_ms()),
+            commands: CommandTable::builtin(),
+        }
+    }
+
+    /// The command table.
+    pub fn commands(&self) -> &CommandTable {
+        &self.commands
+    }
+
+    /// The command table, to register commands of higher crates before the
+    /// store is shared.
+    pub fn commands_mut(&mut self) -> &mut CommandTable {
+        &mut self.commands
+    }
+
+    /// Number of databases.
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Database `i`.
+    pub fn db(&self, i: usize) -> &Db {
+        &self.dbs[i]
+    }
+
+    /// Number of shards per database.
+    pub fn shard_count(&self) -> usize {
+        1 << self.shard_bits
+    }
+
+    /// log2 of the number of shards per database.
+    pub fn shard_bits(&self) -> u32 {
+        self.shard_bits
+    }
+
+    /// The shard a key hash falls in.
+    #[inline]
+    pub fn shard_of(&self, hash: u64) -> usize {
+        if self.shard_bits == 0 {
+            0
+        } else {
+            (hash >> (64 - self.shard_bits)) as usize
+        }
+    }
+
+    /// Adds `n` to the count of changes since the last save.
+    pub fn add_dirty(&self, n: u64) {
+        self.dirty.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Number of keys in database `db` (locks each shard in turn).
+    pub fn db_size(&self, db: usize) -> usize {
+        self.dbs[db]
+            .shards
+            .iter()
+            .map(|s| s.lock().borrow().table.len())
+            .sum()
+    }
+
+    /// Number of keys with an expire time in database `db`.
+    pub fn db_expires(&self, db: usize) -> usize {
+        self.dbs[db]
+            .shards
+            .iter()
+            .map(|s| s.lock().borrow().expires.len())
+            .sum()
+    }
+}
