@@ -5,11 +5,15 @@
 use crate::command::CommandSpec;
 
 pub mod args;
+pub mod introspection;
+pub mod keys;
 pub mod string;
 
 pub use crate::exec::reply_lookup_error;
 
 /// Every command this crate declares, family by family.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    string::COMMANDS.iter()
+    [string::COMMANDS, keys::COMMANDS, introspection::COMMANDS]
+        .into_iter()
+        .flatten()
 }
