@@ -5,6 +5,7 @@
 use crate::command::CommandSpec;
 
 pub mod args;
+pub mod debug;
 pub mod introspection;
 pub mod keys;
 pub mod string;
@@ -13,7 +14,12 @@ pub use crate::exec::reply_lookup_error;
 
 /// Every command this crate declares, family by family.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    [string::COMMANDS, keys::COMMANDS, introspection::COMMANDS]
+    [
+        string::COMMANDS,
+        keys::COMMANDS,
+        introspection::COMMANDS,
+        debug::COMMANDS,
+    ]
         .into_iter()
         .flatten()
 }

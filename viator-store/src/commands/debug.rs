@@ -1,0 +1,360 @@
+//! DEBUG: the introspection and test hooks Redis's test suite and tools
+//! use (Redis's `debug.c`). Only allowed with `enable-debug-command`; the
+//! server checks that from the table's PROTECTED flag.
+
+use std::sync::atomic::Ordering;
+
+use sha1::{Digest, Sha1};
+use viator_types::entry::{Entry, StrRef, ValueType};
+
+use crate::clock;
+use crate::command::{CommandSpec, Ctx, flags};
+use crate::errors;
+use crate::keyspace::Keyspace;
+
+/// The DEBUG family's part of the command table.
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "debug",
+    arity: -2,
+    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::PROTECTED,
+    group: "server",
+    summary: "A container for debugging commands.",
+    since: "1.0.0",
+    complexity: "Depends on subcommand.",
+    doc_flags: &["syscmd"],
+    handler: Some(debug),
+    ..CommandSpec::DEFAULT
+}];
+
+const HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "JMAP",
+    "    Does nothing; exists for compatibility with test suites.",
+    "OBJECT <key>",
+    "    Show low level info about the `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-LEN",
+    "    Run a fuzz tester against the stringmatchlen() function.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// Redis's `xorDigest`: SHA1 of `data` XORed into `digest`, so that the
+/// digest of unordered items does not depend on their order.
+fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+    let hash = Sha1::digest(data);
+    for (d, h) in digest.iter_mut().zip(hash.iter()) {
+        *d ^= h;
+    }
+}
+
+/// Redis's `mixDigest`: XOR in the SHA1 of `data`, then hash the result, so
+/// that order matters.
+fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+    xor_digest(digest, data);
+    let hash = Sha1::digest(&digest[..]);
+    digest.copy_from_slice(&hash);
+}
+
+/// Redis's numeric type codes (OBJ_STRING = 0 ...), mixed into digests.
+fn type_code(t: ValueType) -> u32 {
+    match t {
+        ValueType::String => 0,
+    }
+}
+
+/// Mixes a value into `d` as Redis's `xorObjectDigest` does: type code,
+/// value, and a mark when the key has a TTL.
+fn object_digest(d: &mut [u8; 20], e: &Entry) {
+    mix_digest(d, &type_code(e.value_type()).to_be_bytes());
+    if let Some(s) = e.as_str() {
+        s.with_bytes(|b| mix_digest(d, b));
+    }
+    if e.expire_ms().is_some() {
+        xor_digest(d, b"!!expire!!");
+    }
+}
+
+fn hex(d: &[u8; 20]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of every database (DEBUG DIGEST), Redis's
+/// `computeDatasetDigest`: all zeros when the dataset is empty.
+pub fn dataset_digest(ctx: &Ctx<'_>) -> [u8; 20] {
+    let mut total = [0u8; 20];
+    for db in 0..ctx.store.db_count() {
+        let ks = Keyspace::lock_db(ctx.store, db, ctx.now_ms);
+        if ks.is_empty() {
+            continue;
+        }
+        mix_digest(&mut total, &(db as u32).to_be_bytes());
+        ks.for_each(|e| {
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, e.key());
+            object_digest(&mut d, e);
+            xor_digest(&mut total, &d);
+        });
+    }
+    total
+}
+
+fn debug(ctx: &mut Ctx<'_>) {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let argc = ctx.argc();
+    match sub.as_str() {
+        "help" if argc == 2 => {
+            ctx.out.array(HELP.len());
+            for l in HELP {
+                ctx.out.simple(l);
+            }
+        }
+        "digest" if argc == 2 => {
+            let d = dataset_digest(ctx);
+            ctx.out.simple(&hex(&d));
+        }
+        "digest-value" if argc >= 2 => {
+            let keys: Vec<&[u8]> = (2..argc).map(|i| ctx.arg(i)).collect();
+            let ks = ctx.keys(&keys);
+            let digests: Vec<[u8; 20]> = keys
+                .iter()
+                .map(|k| {
+                    let mut d = [0u8; 20];
+                    if let Some(e) = ks.peek(k) {
+                        object_digest(&mut d, &e);
+                    }
+                    d
+                })
+                .collect();
+            drop(ks);
+            ctx.out.array(digests.len());
+            for d in &digests {
+                ctx.out.simple(&hex(d));
+            }
+        }
+        "jmap" if argc == 2 => ctx.out.ok(),
+        "object" if argc == 3 => debug_object(ctx),
+        "populate" if (3..=5).contains(&argc) => populate(ctx),
+        "protocol" if argc == 3 => protocol(ctx),
+        "set-active-expire" if argc == 3 => {
+            let on = ctx.arg(2) != b"0";
+            ctx.store
+                .settings
+                .active_expire_enabled
+                .store(on, Ordering::Relaxed);
+            ctx.out.ok();
+        }
+        "sleep" if argc == 3 => {
+            let Some(secs) = viator_types::number::parse_f64(ctx.arg(2)) else {
+                ctx.out.error(errors::NOT_FLOAT);
+                return;
+            };
+            // Redis stops the whole server: hold every shard of every
+            // database so that other clients' commands wait too.
+            let held: Vec<Keyspace<'_>> = (0..ctx.store.db_count())
+                .map(|db| Keyspace::lock_db(ctx.store, db, ctx.now_ms))
+                .collect();
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
+            }
+            drop(held);
+            ctx.out.ok();
+        }
+        "stringmatch-len" if argc == 2 => {
+            stringmatch_fuzz();
+            ctx.out.simple("Apparently Redis did not crash: test passed");
+        }
+        _ => {
+            let arg = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+            ctx.out
+                .error(&format!("ERR unknown subcommand '{arg}'. Try DEBUG HELP."));
+        }
+    }
+}
+
+fn debug_object(ctx: &mut Ctx<'_>) {
+    let key = ctx.arg(2);
+    let ks = ctx.key(key);
+    let Some(e) = ks.peek(key) else {
+        drop(ks);
+        ctx.out.error(errors::NO_SUCH_KEY);
+        return;
+    };
+    let encoding = e.str_encoding().map(|x| x.name()).unwrap_or("unknown");
+    let serialized = e.as_str().map(serialized_len).unwrap_or(0);
+    let clock = e.clock();
+    let idle = clock::lru_idle_ms(clock, ctx.now_ms) / 1000;
+    let line = format!(
+        "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        &*e as *const Entry as usize, encoding, serialized, clock, idle
+    );
+    drop(e);
+    drop(ks);
+    ctx.out.simple(&line);
+}
+
+/// Length of a string in an RDB file (`rdbSavedObjectLen`): integers that
+/// fit 32 bits take 2, 3 or 5 bytes; other strings their length plus a
+/// length prefix (compression is not counted).
+fn serialized_len(s: StrRef<'_>) -> usize {
+    let as_int = match s {
+        StrRef::Int(n) => Some(n),
+        StrRef::Bytes(b) if b.len() <= 11 => viator_types::number::parse_i64(b),
+        StrRef::Bytes(_) => None,
+    };
+    match as_int {
+        Some(n) if (-128..128).contains(&n) => 2,
+        Some(n) if (-32768..32768).contains(&n) => 3,
+        Some(n) if (i32::MIN as i64..=i32::MAX as i64).contains(&n) => 5,
+        _ => {
+            let len = s.len();
+            let prefix = if len < 64 {
+                1
+            } else if len < 16384 {
+                2
+            } else if len <= u32::MAX as usize {
+                5
+            } else {
+                9
+            };
+            prefix + len
+        }
+    }
+}
+
+fn populate(ctx: &mut Ctx<'_>) {
+    let Some(count) = viator_types::number::parse_i64(ctx.arg(2)) else {
+        ctx.out.error(errors::NOT_INTEGER);
+        return;
+    };
+    if count < 0 {
+        ctx.out.error("ERR count must be positive");
+        return;
+    }
+    let prefix = if ctx.argc() >= 4 { ctx.arg(3) } else { b"key" };
+    let size = if ctx.argc() == 5 {
+        match viator_types::number::parse_i64(ctx.arg(4)) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => {
+                ctx.out.error(errors::NOT_INTEGER);
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(sz) = size
+        && sz as u64 > ctx.store.settings.proto_max_bulk_len.load(Ordering::Relaxed)
+    {
+        ctx.out.error(errors::STRING_TOO_LONG);
+        return;
+    }
+    let mut ks = ctx.whole_db();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for i in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+        if ks.exists(&key) {
+            continue;
+        }
+        let mut val = format!("value:{i}").into_bytes();
+        if let Some(sz) = size {
+            val.resize(sz, 0);
+        }
+        ks.add(Entry::new_string(&key, &val));
+    }
+    drop(ks);
+    ctx.out.ok();
+}
+
+fn protocol(ctx: &mut Ctx<'_>) {
+    let kind = String::from_utf8_lossy(ctx.arg(2)).to_ascii_lowercase();
+    let out = &mut *ctx.out;
+    match kind.as_str() {
+        "string" => out.bulk(b"Hello World"),
+        "integer" => out.int(12345),
+        "double" => out.double(3.141),
+        "bignum" => out.big_number("1234567999999999999999999999999999999"),
+        "null" => out.null(),
+        "array" => {
+            out.array(3);
+            for i in 0..3 {
+                out.int(i);
+            }
+        }
+        "set" => {
+            out.set(3);
+            for i in 0..3 {
+                out.int(i);
+            }
+        }
+        "map" => {
+            out.map(3);
+            for i in 0..3 {
+                out.int(i);
+                out.bool(i == 1);
+            }
+        }
+        "attrib" => {
+            if out.is_resp3() {
+                out.attribute(1);
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if !out.is_resp3() {
+                out.error("ERR RESP2 is not supported by this command");
+                return;
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        "true" => out.bool(true),
+        "false" => out.bool(false),
+        "verbatim" => out.verbatim("txt", b"This is a verbatim\nstring"),
+        _ => out.error(
+            "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
+    }
+}
+
+/// Random patterns and strings through the glob matcher, to show that no
+/// input makes it crash or run away (Redis's `stringmatchlen_fuzz_test`).
+fn stringmatch_fuzz() {
+    const ALPHABET: &[u8] = b"*?[]^-\\abc";
+    for _ in 0..1000 {
+        let p: Vec<u8> = (0..fastrand::usize(0..32))
+            .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())])
+            .collect();
+        let s: Vec<u8> = (0..fastrand::usize(0..32))
+            .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())])
+            .collect();
+        let _ = viator_types::glob::glob_match(&p, &s, fastrand::bool());
+    }
+}
