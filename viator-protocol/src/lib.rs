@@ -12,10 +12,16 @@
 
 #![warn(missing_docs)]
 
+mod dtoa;
 mod frame;
 mod parse;
 mod reply;
 
 pub use frame::{Frame, FrameError, parse_frame};
-pub use parse::{Limits, Parsed, ProtocolError, parse_command};
+pub use parse::{CommandParser, Limits, Parsed, ProtocolError, parse_command};
 pub use reply::{DeferredLen, ReplyBuf, format_double};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -135,6 +135,20 @@ impl ReplyBuf {
         self.buf.put_slice(b"\r\n");
     }
 
+    /// An error reply from raw bytes, for messages that echo client input
+    /// which may not be UTF-8. Same rules as [`ReplyBuf::error`].
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        let code = msg.split(|&b| b == b' ').next().unwrap_or(b"ERR");
+        self.errors.push(String::from_utf8_lossy(code).into_owned());
+        self.buf.reserve(msg.len() + 3);
+        self.buf.put_u8(b'-');
+        for &b in msg {
+            self.buf
+                .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
+        }
+        self.buf.put_slice(b"\r\n");
+    }
+
     /// An integer.
     pub fn int(&mut self, n: i64) {
         match n {
@@ -294,105 +308,260 @@ impl ReplyBuf {
     }
 }
 
-/// Writes `d` as Redis replies doubles: the shortest text that reads back as
-/// the same value, `inf`, `-inf` or `nan`, plain notation for exponents from
-/// -4 to 16 and `1e+20`-style scientific notation outside. Returns the number
-/// of bytes written to `out`.
+/// Writes `d` the way Redis 7.2+ writes a double reply (`addReplyDouble`,
+/// through `d2string` and `fpconv_dtoa`) and returns the number of bytes
+/// written to `out`.
+///
+/// The shape, byte for byte as the real server prints it:
+///
+/// - `nan`, `inf`, `-inf`, `0` and `-0`;
+/// - integral values within ±2^62 as plain integers (`3`, `1000000000000000`,
+///   `123456789012345680`);
+/// - anything else as Grisu2 digits (round-trip exact): plain decimals when
+///   the decimal exponent is small (`0.1`, `1.5`, `0.00001`,
+///   `1234.123456789`), otherwise scientific notation with a signed,
+///   unpadded exponent (`1e+20`, `1e-7`, `1.5e+300`, `5e-324`,
+///   `1.23456123456789e+5`).
+///
+/// ```
+/// let mut buf = [0u8; 32];
+/// let n = viator_protocol::format_double(1e20, &mut buf);
+/// assert_eq!(&buf[..n], b"1e+20");
+/// let n = viator_protocol::format_double(0.1, &mut buf);
+/// assert_eq!(&buf[..n], b"0.1");
+/// ```
 pub fn format_double(d: f64, out: &mut [u8; 32]) -> usize {
-    if d.is_nan() {
-        out[..3].copy_from_slice(b"nan");
-        return 3;
+    crate::dtoa::d2string(d, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(d: f64) -> String {
+        let mut buf = [0u8; 32];
+        let n = format_double(d, &mut buf);
+        String::from_utf8(buf[..n].to_vec()).expect("ascii")
     }
-    if d.is_infinite() {
-        let s: &[u8] = if d > 0.0 { b"inf" } else { b"-inf" };
-        out[..s.len()].copy_from_slice(s);
-        return s.len();
-    }
-    if d == 0.0 {
-        let s: &[u8] = if d.is_sign_negative() { b"-0" } else { b"0" };
-        out[..s.len()].copy_from_slice(s);
-        return s.len();
-    }
-    // ryu gives the shortest round-tripping digits; re-lay them out in the
-    // %g-like shape Redis's fpconv_dtoa uses.
-    let mut rb = ryu::Buffer::new();
-    let s = rb.format_finite(d).as_bytes();
-    let (neg, s) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    // Split into digits and a decimal exponent: value = 0.DIGITS * 10^exp10.
-    let (mantissa, exp_part) = match s.iter().position(|&c| c == b'e') {
-        Some(i) => (&s[..i], std::str::from_utf8(&s[i + 1..]).ok().and_then(|e| e.parse::<i32>().ok()).unwrap_or(0)),
-        None => (s, 0),
-    };
-    let mut digits = [0u8; 24];
-    let mut nd = 0;
-    let mut point = None;
-    for &c in mantissa {
-        if c == b'.' {
-            point = Some(nd);
-        } else if nd < digits.len() {
-            digits[nd] = c;
-            nd += 1;
+
+    #[test]
+    fn doubles_match_redis() {
+        let cases: &[(f64, &str)] = &[
+            (0.1, "0.1"),
+            (1.5, "1.5"),
+            (100.0, "100"),
+            (3.0, "3"),
+            (-3.0, "-3"),
+            (1e15, "1000000000000000"),
+            (1e16, "10000000000000000"),
+            (1e17, "100000000000000000"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (1e22, "1e+22"),
+            (1e23, "99999999999999990000000"),
+            (1e-4, "0.0001"),
+            (1e-5, "0.00001"),
+            (1e-6, "0.000001"),
+            (1e-7, "1e-7"),
+            (9.5e-5, "0.000095"),
+            (123456789012345678.0, "123456789012345680"),
+            (4611686018427387904.0, "4611686018427387904"),
+            (-4611686018427387904.0, "-4611686018427387904"),
+            (9223372036854775807.0, "9223372036854776000"),
+            (18446744073709551616.0, "18446744073709552000"),
+            (123456.123456789, "1.23456123456789e+5"),
+            (1234.123456789, "1234.123456789"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::MIN, "-1.7976931348623157e+308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (1.5e300, "1.5e+300"),
+            (-1.5e-300, "-1.5e-300"),
+            (1e100, "1e+100"),
+            (1e-100, "1e-100"),
+            (2.0 / 3.0, "0.6666666666666666"),
+            (2.71, "2.71"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
+            (-f64::NAN, "nan"),
+        ];
+        for &(d, want) in cases {
+            assert_eq!(fmt(d), want, "formatting {d:e}");
         }
     }
-    let mut int_len = point.unwrap_or(nd) as i32 + exp_part;
-    // Strip leading zeros.
-    let mut start = 0;
-    while start < nd - 1 && digits[start] == b'0' {
-        start += 1;
-        int_len -= 1;
-    }
-    // Strip trailing zeros.
-    let mut end = nd;
-    while end > start + 1 && digits[end - 1] == b'0' {
-        end -= 1;
-    }
-    let digits = &digits[start..end];
-    let sci_exp = int_len - 1;
-    let mut w = 0;
-    let mut put = |b: u8, w: &mut usize| {
-        out[*w] = b;
-        *w += 1;
-    };
-    if neg {
-        put(b'-', &mut w);
-    }
-    if (-4..17).contains(&sci_exp) {
-        if int_len <= 0 {
-            put(b'0', &mut w);
-            put(b'.', &mut w);
-            for _ in 0..(-int_len) {
-                put(b'0', &mut w);
-            }
-            for &c in digits {
-                put(c, &mut w);
-            }
-        } else {
-            for i in 0..int_len.max(digits.len() as i32) {
-                if i == int_len {
-                    put(b'.', &mut w);
-                }
-                put(digits.get(i as usize).copied().unwrap_or(b'0'), &mut w);
-            }
+
+    /// Vectors produced by Redis's own `d2string`/`fpconv_dtoa` compiled
+    /// from C: `<f64 bits in hex> <text>` per line.
+    #[test]
+    fn doubles_match_reference_vectors() {
+        let data = include_str!("../tests/data/fpconv_vectors.txt");
+        let mut n = 0;
+        for line in data.lines() {
+            let (hex, want) = line.split_once(' ').expect("vector line");
+            let bits = u64::from_str_radix(hex, 16).expect("hex bits");
+            let d = f64::from_bits(bits);
+            assert_eq!(fmt(d), want, "bits {hex}");
+            n += 1;
         }
-    } else {
-        put(digits[0], &mut w);
-        if digits.len() > 1 {
-            put(b'.', &mut w);
-            for &c in &digits[1..] {
-                put(c, &mut w);
-            }
-        }
-        put(b'e', &mut w);
-        put(if sci_exp < 0 { b'-' } else { b'+' }, &mut w);
-        let e = sci_exp.unsigned_abs();
-        if e >= 100 {
-            put(b'0' + (e / 100) as u8, &mut w);
-        }
-        put(b'0' + ((e / 10) % 10) as u8, &mut w);
-        put(b'0' + (e % 10) as u8, &mut w);
+        assert!(n > 2000);
     }
-    w
+
+    /// The same check against a large corpus made by the C reference;
+    /// run with `VIATOR_FPCONV_CORPUS=path cargo test -- --ignored`.
+    #[test]
+    #[ignore = "needs a corpus file generated by the C reference"]
+    fn doubles_match_reference_corpus() {
+        let path = std::env::var("VIATOR_FPCONV_CORPUS").expect("VIATOR_FPCONV_CORPUS");
+        let data = std::fs::read_to_string(path).expect("corpus");
+        for line in data.lines() {
+            let (hex, want) = line.split_once(' ').expect("corpus line");
+            let d = f64::from_bits(u64::from_str_radix(hex, 16).expect("hex"));
+            assert_eq!(fmt(d), want, "bits {hex}");
+        }
+    }
+
+    #[test]
+    fn doubles_round_trip() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let d = f64::from_bits(x);
+            if !d.is_finite() {
+                continue;
+            }
+            let s = fmt(d);
+            let back: f64 = s.parse().expect("parses");
+            assert_eq!(back.to_bits(), d.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn double_replies_resp2_and_resp3() {
+        let mut r = ReplyBuf::new();
+        r.double(1.5);
+        r.double(f64::INFINITY);
+        assert_eq!(r.as_bytes(), b"$3\r\n1.5\r\n$3\r\ninf\r\n");
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        r.double(1e20);
+        r.double(-0.0);
+        assert_eq!(r.as_bytes(), b",1e+20\r\n,-0\r\n");
+    }
+
+    #[test]
+    fn simple_values() {
+        let mut r = ReplyBuf::with_capacity(64);
+        assert!(r.is_empty());
+        r.ok();
+        r.simple("PONG");
+        r.simple_bytes(b"a\r\nb");
+        r.int(0);
+        r.int(1);
+        r.int(-42);
+        r.bulk(b"hello");
+        r.bulk(b"");
+        r.bulk_int(1234);
+        assert_eq!(
+            r.as_bytes(),
+            &b"+OK\r\n+PONG\r\n+a  b\r\n:0\r\n:1\r\n:-42\r\n$5\r\nhello\r\n$0\r\n\r\n$4\r\n1234\r\n"[..]
+        );
+        assert_eq!(r.len(), r.as_bytes().len());
+    }
+
+    #[test]
+    fn errors_are_recorded_and_single_line() {
+        let mut r = ReplyBuf::new();
+        assert!(!r.has_errors());
+        r.error("ERR bad\r\nthing");
+        r.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert!(r.has_errors());
+        assert_eq!(
+            r.take_errors(),
+            vec!["ERR".to_string(), "WRONGTYPE".to_string()]
+        );
+        assert!(!r.has_errors());
+        assert!(r.as_bytes().starts_with(b"-ERR bad  thing\r\n-WRONGTYPE "));
+    }
+
+    #[test]
+    fn resp2_downgrades() {
+        let mut r = ReplyBuf::new();
+        r.null();
+        r.null_array();
+        r.map(2);
+        r.set(3);
+        r.push(1);
+        r.bool(true);
+        r.bool(false);
+        r.verbatim("txt", b"hi");
+        r.big_number("12345678901234567890");
+        assert_eq!(
+            r.as_bytes(),
+            &b"$-1\r\n*-1\r\n*4\r\n*3\r\n*1\r\n:1\r\n:0\r\n$2\r\nhi\r\n$20\r\n12345678901234567890\r\n"[..]
+        );
+    }
+
+    #[test]
+    fn resp3_types() {
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        assert!(r.is_resp3());
+        r.null();
+        r.null_array();
+        r.map(2);
+        r.set(3);
+        r.push(1);
+        r.attribute(1);
+        r.bool(true);
+        r.bool(false);
+        r.verbatim("txt", b"hi");
+        r.big_number("-1");
+        assert_eq!(
+            r.as_bytes(),
+            &b"_\r\n_\r\n%2\r\n~3\r\n>1\r\n|1\r\n#t\r\n#f\r\n=6\r\ntxt:hi\r\n(-1\r\n"[..]
+        );
+    }
+
+    #[test]
+    fn deferred_lengths() {
+        let mut r = ReplyBuf::new();
+        r.simple("x");
+        let at = r.deferred();
+        r.bulk(b"a");
+        r.bulk(b"b");
+        r.set_deferred_array(at, 2);
+        let m = r.deferred();
+        r.bulk(b"k");
+        r.int(1);
+        r.set_deferred_map(m, 1);
+        assert_eq!(
+            r.as_bytes(),
+            &b"+x\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n*2\r\n$1\r\nk\r\n:1\r\n"[..]
+        );
+        let mut r = ReplyBuf::new();
+        r.set_resp3(true);
+        let m = r.deferred();
+        r.set_deferred_map(m, 0);
+        let s = r.deferred();
+        r.int(5);
+        r.set_deferred_set(s, 1);
+        assert_eq!(r.as_bytes(), b"%0\r\n~1\r\n:5\r\n");
+    }
+
+    #[test]
+    fn truncate_and_raw() {
+        let mut r = ReplyBuf::new();
+        r.ok();
+        let len = r.len();
+        r.bulk(b"discard me");
+        r.truncate(len);
+        r.raw(b":7\r\n");
+        assert_eq!(r.as_bytes(), b"+OK\r\n:7\r\n");
+        assert_eq!(&r.buffer_mut()[..], b"+OK\r\n:7\r\n");
+    }
 }
