@@ -416,7 +416,9 @@ impl Entry {
                     p.add(parts.inline_at),
                     parts.inline_len,
                 ))),
-                KIND_INT => Some(StrRef::Int((p.add(parts.value_at) as *const i64).read_unaligned())),
+                KIND_INT => Some(StrRef::Int(
+                    (p.add(parts.value_at) as *const i64).read_unaligned(),
+                )),
                 KIND_HEAP => {
                     let v = (p.add(parts.value_at) as *const *mut Vec<u8>).read_unaligned();
                     Some(StrRef::Bytes((*v).as_slice()))
@@ -464,7 +466,12 @@ impl Entry {
         let parts = self.parts();
         // SAFETY: the value part of a heap entry is a pointer from
         // Box::into_raw owned by this entry; &mut self makes it exclusive.
-        unsafe { Some(&mut *(self.ptr.as_ptr().add(parts.value_at) as *const *mut Vec<u8>).read_unaligned()) }
+        unsafe {
+            Some(
+                &mut *(self.ptr.as_ptr().add(parts.value_at) as *const *mut Vec<u8>)
+                    .read_unaligned(),
+            )
+        }
     }
 
     /// Replaces the value, keeping the key, expire time and access clock.

@@ -174,7 +174,7 @@ impl KeyTable {
 
     fn resize(&mut self, capacity: usize) {
         debug_assert!(capacity.is_power_of_two() && capacity >= self.len);
-        let old = std::mem::replace(&mut self.slots, Vec::new());
+        let old = std::mem::take(&mut self.slots);
         self.ctrl = vec![0; capacity];
         self.slots.resize_with(capacity, || None);
         for e in old.into_iter().flatten() {
@@ -560,7 +560,10 @@ mod tests {
         }
         for e in t.iter() {
             let k = e.key();
-            assert_eq!(t.find(k, hash_key(k)).map(|i| t.at(i).unwrap().key()), Some(k));
+            assert_eq!(
+                t.find(k, hash_key(k)).map(|i| t.at(i).unwrap().key()),
+                Some(k)
+            );
         }
     }
 
