@@ -262,7 +262,17 @@ fn generate_digits(fp: Fp, upper: Fp, lower: Fp, digits: &mut [u8; 24], k: &mut 
     let mut idx = 0usize;
     let mut kappa = 10;
     for &div in &TENS[10..] {
-        let digit = part1 / div;
+        // `part1` is below 2^32 (the exponent lies in [-60, -32]), so a
+        // 32-bit division gives the same digit, faster; leading zeros skip
+        // the division altogether.
+        let digit = if part1 < div {
+            0
+        } else {
+            match (u32::try_from(part1), u32::try_from(div)) {
+                (Ok(p), Ok(d)) => u64::from(p / d),
+                _ => part1 / div,
+            }
+        };
         if (digit != 0 || idx != 0) && idx < digits.len() {
             digits[idx] = b'0'.wrapping_add(digit as u8);
             idx += 1;

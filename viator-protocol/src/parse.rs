@@ -225,7 +225,14 @@ enum Line {
 
 fn find_cr(buf: &[u8], from: usize) -> Line {
     let hay = buf.get(from..).unwrap_or_default();
-    match memchr2(b'\r', 0, hay) {
+    // Header lines are a few bytes long: a plain loop beats memchr's setup
+    // for them; longer lines go to memchr.
+    let short = hay.len().min(16);
+    let found = match hay[..short].iter().position(|&b| b == b'\r' || b == 0) {
+        Some(i) => Some(i),
+        None => memchr2(b'\r', 0, &hay[short..]).map(|i| i + short),
+    };
+    match found {
         Some(i) if hay[i] == b'\r' => {
             let cr = from + i;
             if cr + 1 < buf.len() {
