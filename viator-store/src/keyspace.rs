@@ -382,6 +382,73 @@ impl<'a> Keyspace<'a> {
         }
     }
 
+    /// Locks the shards of `keys_a` in database `db_a` and those of `keys_b`
+    /// in database `db_b`, for the commands that touch two databases (MOVE,
+    /// COPY ... DB). Locks are taken in the global order every multi-database
+    /// lock follows, database index first and shard index second, so two
+    /// such commands running in opposite directions cannot deadlock.
+    ///
+    /// Returns the view of `db_a` and the view of `db_b`; when the two
+    /// databases are the same, the first view holds the shards of all the
+    /// keys and the second is `None` (two views of one shard would fight
+    /// over its `RefCell`).
+    pub fn lock_pair<K: AsRef<[u8]>>(
+        store: &'a Store,
+        db_a: usize,
+        keys_a: &[K],
+        db_b: usize,
+        keys_b: &[K],
+        now_ms: i64,
+    ) -> (Keyspace<'a>, Option<Keyspace<'a>>) {
+        if db_a == db_b {
+            let all: Vec<&[u8]> = keys_a.iter().chain(keys_b).map(|k| k.as_ref()).collect();
+            return (Keyspace::lock_keys(store, db_a, &all, now_ms), None);
+        }
+        if db_a < db_b {
+            let a = Keyspace::lock_keys(store, db_a, keys_a, now_ms);
+            let b = Keyspace::lock_keys(store, db_b, keys_b, now_ms);
+            (a, Some(b))
+        } else {
+            let b = Keyspace::lock_keys(store, db_b, keys_b, now_ms);
+            let a = Keyspace::lock_keys(store, db_a, keys_a, now_ms);
+            (a, Some(b))
+        }
+    }
+
+    /// Locks every shard of each database in `dbs`, in the global lock order
+    /// (database index, then shard index), for FLUSHALL and SWAPDB. Returns
+    /// one whole-database view per database, in ascending index order, with
+    /// duplicate indices dropped.
+    pub fn lock_dbs(store: &'a Store, dbs: &[usize], now_ms: i64) -> Vec<Keyspace<'a>> {
+        let mut order = dbs.to_vec();
+        order.sort_unstable();
+        order.dedup();
+        order.into_iter().map(|db| Keyspace::lock_db(store, db, now_ms)).collect()
+    }
+
+    /// Empties every locked shard and returns what the shards held, so that
+    /// the caller frees the keys after dropping the view (or on another
+    /// thread, for FLUSHDB/FLUSHALL ASYNC) instead of while holding the
+    /// locks.
+    pub fn take_contents(&mut self) -> Vec<Shard> {
+        self.cells().map(|c| std::mem::take(&mut *c.borrow_mut())).collect()
+    }
+
+    /// Swaps the contents of every shard of this view with the same shard of
+    /// `other` (SWAPDB). Both views must hold every shard of their database
+    /// (see [`Keyspace::lock_dbs`]); returns false, and swaps nothing, if
+    /// either does not.
+    pub fn swap_contents(&mut self, other: &mut Keyspace<'_>) -> bool {
+        let whole = |v: &Guards<'_>| matches!(v, Guards::Many(g) if g.len() == self.store.shard_count());
+        if !whole(&self.guards) || !whole(&other.guards) {
+            return false;
+        }
+        for (a, b) in self.cells().zip(other.cells()) {
+            std::mem::swap(&mut *a.borrow_mut(), &mut *b.borrow_mut());
+        }
+        true
+    }
+
     /// A random live key of the locked shards, or `None` if there is none.
     /// Expired keys met on the way are deleted.
     pub fn random_key(&mut self) -> Option<Vec<u8>> {
