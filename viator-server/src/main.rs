@@ -1,1 +1,122 @@
-fn main() {}
+//! The `viator-server` binary: reads the command line and configuration
+//! like `redis-server`, logs the lines supervisors wait for, and runs until
+//! SHUTDOWN or SIGTERM/SIGINT.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use viator_server::config::{self, ArgsOutcome};
+use viator_server::{Server, StartError, log};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let program = argv.first().cloned().unwrap_or_else(|| "viator-server".into());
+    let startup = match config::parse_args(&argv[1..]) {
+        Ok(ArgsOutcome::Run(s)) => s,
+        Ok(ArgsOutcome::Exit { stdout, stderr, code }) => {
+            print!("{stdout}");
+            eprint!("{stderr}");
+            return ExitCode::from(code as u8);
+        }
+        Err(e) => e.exit(),
+    };
+    let cfg = match startup.load() {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    log::apply_config(&cfg);
+    if cfg.daemonize() {
+        daemonize();
+    }
+    log::log_starting(startup.has_args, &program);
+    for w in cfg.startup_warnings() {
+        log::warning(&w);
+    }
+    let pidfile = cfg.pidfile().or_else(|| cfg.daemonize().then(|| PathBuf::from("/var/run/redis_6379.pid")));
+    let port = cfg.port();
+    let show = cfg.clone();
+    let server = match Server::start(cfg, startup.config_file.clone()) {
+        Ok(s) => s,
+        Err(StartError::Listen { port, source }) => {
+            log::warning(&log::could_not_create_tcp_socket("*", port, &source.to_string()));
+            log::warning(&log::failed_listening(port, "tcp"));
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            log::warning(&e.to_string());
+            return ExitCode::from(1);
+        }
+    };
+    log::set_role(log::Role::Master);
+    log::log_logo(&show, if port == 0 { server.port() } else { port });
+    if let Some(p) = &pidfile
+        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
+    {
+        log::warning(&format!("Failed to write PID file: {e}"));
+    }
+    log::notice(log::SERVER_INITIALIZED);
+    log::notice(log::READY_TCP);
+    watch_signals(&server);
+    server.wait();
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    log::notice("Viator is now ready to exit, bye bye...");
+    ExitCode::SUCCESS
+}
+
+/// Turns SIGTERM and SIGINT into a shutdown, as Redis does.
+fn watch_signals(server: &Server) {
+    let shared = server.shared().clone();
+    let spawned = std::thread::Builder::new().name("viator-signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        rt.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                return;
+            };
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            log::warning(&format!("Received {name} scheduling shutdown..."));
+            viator_server::cmds::admin::prepare_shutdown(&shared);
+            shared.request_shutdown(true);
+        });
+    });
+    if let Err(e) = spawned {
+        log::warning(&format!("Cannot watch signals: {e}"));
+    }
+}
+
+/// Detaches from the terminal like Redis's `daemonize()`: fork, new
+/// session, standard streams to /dev/null.
+fn daemonize() {
+    // SAFETY: called before any thread is started, so the child is a full
+    // copy of a single-threaded process; the parent exits at once.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                log::warning("Cannot fork to daemonize");
+                return;
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+}

@@ -493,18 +493,18 @@ option_table! {
     Rdbchecksum: "rdbchecksum", None, I, boolean(true), false;
     Daemonize: "daemonize", None, I, boolean(false), true;
     AlwaysShowLogo: "always-show-logo", None, I, boolean(false), true;
-    ProtectedMode: "protected-mode", None, M, boolean(true), true;
+    ProtectedMode: "protected-mode", None, M, boolean(true), false;
     Rdbcompression: "rdbcompression", None, M, boolean(true), false;
     RdbDelSyncFiles: "rdb-del-sync-files", None, M, boolean(false), false;
     Activerehashing: "activerehashing", None, M, boolean(true), false;
     StopWritesOnBgsaveError: "stop-writes-on-bgsave-error", None, M, boolean(true), false;
-    SetProcTitle: "set-proc-title", None, I, boolean(true), true;
+    SetProcTitle: "set-proc-title", None, I, boolean(true), false;
     DynamicHz: "dynamic-hz", None, M, boolean(true), false;
-    LazyfreeLazyEviction: "lazyfree-lazy-eviction", None, DBG | M, boolean(false), true;
-    LazyfreeLazyExpire: "lazyfree-lazy-expire", None, DBG | M, boolean(false), true;
-    LazyfreeLazyServerDel: "lazyfree-lazy-server-del", None, DBG | M, boolean(false), true;
-    LazyfreeLazyUserDel: "lazyfree-lazy-user-del", None, DBG | M, boolean(false), true;
-    LazyfreeLazyUserFlush: "lazyfree-lazy-user-flush", None, DBG | M, boolean(false), true;
+    LazyfreeLazyEviction: "lazyfree-lazy-eviction", None, DBG | M, boolean(false), false;
+    LazyfreeLazyExpire: "lazyfree-lazy-expire", None, DBG | M, boolean(false), false;
+    LazyfreeLazyServerDel: "lazyfree-lazy-server-del", None, DBG | M, boolean(false), false;
+    LazyfreeLazyUserDel: "lazyfree-lazy-user-del", None, DBG | M, boolean(false), false;
+    LazyfreeLazyUserFlush: "lazyfree-lazy-user-flush", None, DBG | M, boolean(false), false;
     ReplDisableTcpNodelay: "repl-disable-tcp-nodelay", None, M, boolean(false), false;
     ReplDisklessSync: "repl-diskless-sync", None, DBG | M, boolean(true), false;
     AofRewriteIncrementalFsync: "aof-rewrite-incremental-fsync", None, M, boolean(true), false;
@@ -517,13 +517,13 @@ option_table! {
     ClusterReplicaNoFailover: "cluster-replica-no-failover", Some("cluster-slave-no-failover"), M, boolean(false), false;
     ReplicaLazyFlush: "replica-lazy-flush", Some("slave-lazy-flush"), M, boolean(false), false;
     ReplicaServeStaleData: "replica-serve-stale-data", Some("slave-serve-stale-data"), M, boolean(true), false;
-    ReplicaReadOnly: "replica-read-only", Some("slave-read-only"), DBG | M, boolean(true), true;
+    ReplicaReadOnly: "replica-read-only", Some("slave-read-only"), DBG | M, boolean(true), false;
     ReplicaIgnoreMaxmemory: "replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), M, boolean(true), false;
     JemallocBgThread: "jemalloc-bg-thread", None, M, boolean(true), false;
     Activedefrag: "activedefrag", None, DBG | M, boolean_v(false, Validator::ActiveDefrag), false;
-    SyslogEnabled: "syslog-enabled", None, I, boolean(false), true;
+    SyslogEnabled: "syslog-enabled", None, I, boolean(false), false;
     ClusterEnabled: "cluster-enabled", None, I, boolean(false), false;
-    Appendonly: "appendonly", None, M | DENY, boolean(false), true;
+    Appendonly: "appendonly", None, M | DENY, boolean(false), false;
     ClusterAllowReadsWhenDown: "cluster-allow-reads-when-down", None, M, boolean(false), false;
     ClusterAllowPubsubshardWhenDown: "cluster-allow-pubsubshard-when-down", None, M, boolean(true), false;
     CrashLogEnabled: "crash-log-enabled", None, M, boolean(true), false;
@@ -542,7 +542,7 @@ option_table! {
 
     // ---- Strings ---------------------------------------------------------
     Aclfile: "aclfile", None, I, s_empty(""), false;
-    Unixsocket: "unixsocket", None, I, s_null(None), true;
+    Unixsocket: "unixsocket", None, I, s_null(None), false;
     Pidfile: "pidfile", None, I, s_null(None), true;
     ReplicaAnnounceIp: "replica-announce-ip", Some("slave-announce-ip"), M, s_null(None), false;
     Masteruser: "masteruser", None, M | SENS, s_null(None), false;
@@ -550,7 +550,7 @@ option_table! {
     ClusterConfigFile: "cluster-config-file", None, I, s_empty("nodes.conf"), false;
     ClusterAnnounceHostname: "cluster-announce-hostname", None, M, s_valid(None, true, Validator::Hostname), false;
     ClusterAnnounceHumanNodename: "cluster-announce-human-nodename", None, M, s_valid(None, true, Validator::HumanNodename), false;
-    SyslogIdent: "syslog-ident", None, I, s_empty("redis"), true;
+    SyslogIdent: "syslog-ident", None, I, s_empty("redis"), false;
     Dbfilename: "dbfilename", None, M | PROT, s_valid(Some("dump.vdb"), false, Validator::DbFilename), true;
     Appendfilename: "appendfilename", None, I, s_valid(Some("appendonly.aof"), false, Validator::AofFilename), false;
     Appenddirname: "appenddirname", None, I, s_valid(Some("appendonlydir"), false, Validator::AofDirname), false;
@@ -559,7 +559,7 @@ option_table! {
     AofRewriteCpulist: "aof-rewrite-cpulist", Some("aof_rewrite_cpulist"), I, s_null(None), false;
     BgsaveCpulist: "bgsave-cpulist", Some("bgsave_cpulist"), I, s_null(None), false;
     IgnoreWarnings: "ignore-warnings", None, M, s_empty(""), true;
-    ProcTitleTemplate: "proc-title-template", None, M, s_valid(Some("{title} {listen-addr} {server-mode}"), false, Validator::ProcTitleTemplate), true;
+    ProcTitleTemplate: "proc-title-template", None, M, s_valid(Some("{title} {listen-addr} {server-mode}"), false, Validator::ProcTitleTemplate), false;
     BindSourceAddr: "bind-source-addr", None, M, s_null(None), false;
     Logfile: "logfile", None, I, s_empty(""), true;
     LocaleCollate: "locale-collate", None, M, s_empty(""), false;
@@ -568,11 +568,11 @@ option_table! {
 
     // ---- Enums -----------------------------------------------------------
     Supervised: "supervised", None, I, enumeration(SUPERVISED, 0), false;
-    SyslogFacility: "syslog-facility", None, I, enumeration(SYSLOG_FACILITY, 128), true;
+    SyslogFacility: "syslog-facility", None, I, enumeration(SYSLOG_FACILITY, 128), false;
     ReplDisklessLoad: "repl-diskless-load", None, DBG | M | DENY, enumeration(REPL_DISKLESS_LOAD, 0), false;
     Loglevel: "loglevel", None, M, enumeration(LOGLEVEL, 2), true;
     MaxmemoryPolicy: "maxmemory-policy", None, M, enumeration(MAXMEMORY_POLICY, 7), false;
-    Appendfsync: "appendfsync", None, M, enumeration(APPENDFSYNC, 1), true;
+    Appendfsync: "appendfsync", None, M, enumeration(APPENDFSYNC, 1), false;
     OomScoreAdj: "oom-score-adj", None, M, enumeration(OOM_SCORE_ADJ, 0), false;
     AclPubsubDefault: "acl-pubsub-default", None, M, enumeration(ACL_PUBSUB_DEFAULT, 0), false;
     SanitizeDumpPayload: "sanitize-dump-payload", None, DBG | M, enumeration(SANITIZE_DUMP_PAYLOAD, 0), false;
@@ -627,7 +627,7 @@ option_table! {
 
     // ---- unsigned int ----------------------------------------------------
     Maxclients: "maxclients", None, M, num(UInt, 1, UINT_MAX, 10000), true;
-    Unixsocketperm: "unixsocketperm", None, I, OptionKind::Numeric { ty: UInt, format: NumFormat::Octal, min: 0, max: 0o777, default: 0 }, true;
+    Unixsocketperm: "unixsocketperm", None, I, OptionKind::Numeric { ty: UInt, format: NumFormat::Octal, min: 0, max: 0o777, default: 0 }, false;
     SocketMarkId: "socket-mark-id", None, I, num(UInt, 0, UINT_MAX, 0), false;
 
     // ---- unsigned long ---------------------------------------------------
@@ -649,7 +649,7 @@ option_table! {
     ClusterSlotMigrationWritePauseTimeout: "cluster-slot-migration-write-pause-timeout", None, M, num(LongLong, 0, LLONG_MAX, 10000), false;
 
     // ---- unsigned long long ----------------------------------------------
-    Maxmemory: "maxmemory", None, M, mem(ULongLong, 0, ULLONG_MAX, 0), true;
+    Maxmemory: "maxmemory", None, M, mem(ULongLong, 0, ULLONG_MAX, 0), false;
     ClusterLinkSendbufLimit: "cluster-link-sendbuf-limit", None, M, mem(ULongLong, 0, ULLONG_MAX, 0), false;
     ReplicaFullSyncBufferLimit: "replica-full-sync-buffer-limit", None, M, mem(SizeT, 0, LLONG_MAX, 0), false;
     ClusterSlotMigrationHandoffMaxLagBytes: "cluster-slot-migration-handoff-max-lag-bytes", None, M, mem(SizeT, 0, LLONG_MAX, MB), false;
@@ -698,7 +698,7 @@ option_table! {
 
     // ---- Special -----------------------------------------------------------
     Dir: "dir", None, M | PROT | DENY, special(Special::Dir), true;
-    Save: "save", None, M | MULTI, special(Special::Save), true;
+    Save: "save", None, M | MULTI, special(Special::Save), false;
     ClientOutputBufferLimit: "client-output-buffer-limit", None, M | MULTI, special(Special::ClientOutputBufferLimit), false;
     OomScoreAdjValues: "oom-score-adj-values", None, M | MULTI, special(Special::OomScoreAdjValues), false;
     NotifyKeyspaceEvents: "notify-keyspace-events", None, M, special(Special::NotifyKeyspaceEvents), false;
