@@ -59,6 +59,9 @@ pub mod flags {
     pub const PROTECTED: u64 = 1 << 21;
     /// May touch keys not named in its arguments.
     pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 22;
+    /// Allowed on a cluster node that is importing the slot when the client
+    /// sent ASKING (RESTORE-ASKING).
+    pub const ASKING: u64 = 1 << 23;
 
     /// Names in COMMAND INFO order.
     pub const NAMES: &[(u64, &str)] = &[
@@ -73,6 +76,7 @@ pub mod flags {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
@@ -348,34 +352,105 @@ impl CommandSpec {
     }
 
     /// The legacy (first, last, step) key range COMMAND INFO shows, derived
-    /// from the key specs as Redis does.
+    /// from the key specs as Redis's `populateCommandLegacyRangeSpec` does;
+    /// `(0, 0, 0)` when the specs give none.
     pub fn legacy_range(&self) -> (i32, i32, i32) {
-        let mut first = 0;
-        let mut last = 0;
-        let mut step = 0;
-        let mut prev_last = 0;
-        for (i, ks) in self.keys.iter().enumerate() {
-            let (BeginSearch::Index(idx), FindKeys::Range { lastkey, keystep, limit: 0 }) = (ks.begin, ks.find)
+        match self.legacy_key_spec().0 {
+            Some((pos, lastkey, keystep)) => {
+                let last = if lastkey >= 0 { lastkey + pos } else { lastkey };
+                (pos, last, keystep)
+            }
+            None => (0, 0, 0),
+        }
+    }
+
+    /// Whether the keys cannot all be found from the legacy range: the
+    /// `movablekeys` flag Redis derives from the key specs.
+    pub fn movable_keys(&self) -> bool {
+        self.legacy_key_spec().1
+    }
+
+    /// The flags with `movablekeys` derived from the key specs, as COMMAND
+    /// INFO shows them.
+    pub fn effective_flags(&self) -> u64 {
+        if self.movable_keys() {
+            self.flags | flags::MOVABLE_KEYS
+        } else {
+            self.flags
+        }
+    }
+
+    /// Redis's `populateCommandLegacyRangeSpec`: the legacy range as an
+    /// index/range spec `(index, lastkey relative to index, keystep)`, if
+    /// there is one, and whether the command has movable keys.
+    ///
+    /// One index/range spec is the range as it is (its step included).
+    /// Otherwise the plain (step 1) index/range specs that follow one
+    /// another are glued; any other spec, or an incomplete one, makes the
+    /// keys movable.
+    fn legacy_key_spec(&self) -> (Option<(i32, i32, i32)>, bool) {
+        let incomplete = |ks: &KeySpec| {
+            ks.flags
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case("INCOMPLETE"))
+        };
+        if self.keys.is_empty() {
+            return (None, false);
+        }
+        if let [ks] = self.keys
+            && let (
+                BeginSearch::Index(pos),
+                FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+            ) = (ks.begin, ks.find)
+        {
+            return (Some((pos, lastkey, keystep)), incomplete(ks));
+        }
+        let mut movable = false;
+        let mut firstkey = i32::MAX;
+        let mut lastkey: i32 = 0;
+        let mut prev_lastkey: i32 = 0;
+        for ks in self.keys {
+            let (
+                BeginSearch::Index(pos),
+                FindKeys::Range {
+                    lastkey: rel_last,
+                    keystep,
+                    ..
+                },
+            ) = (ks.begin, ks.find)
             else {
+                movable = true;
                 continue;
             };
-            if ks.flags.contains(&"INCOMPLETE") {
+            if keystep != 1 || (prev_lastkey != 0 && prev_lastkey != pos.wrapping_sub(1)) {
+                movable = true;
                 continue;
             }
-            let this_last = if lastkey < 0 { lastkey } else { idx + lastkey };
-            if i == 0 || first == 0 {
-                first = idx;
-                last = this_last;
-                step = keystep;
-            } else if step == keystep && idx == prev_last + step && last >= 0 {
-                last = this_last;
-            } else {
-                // Not contiguous: Redis keeps the first range only.
-                break;
+            if incomplete(ks) {
+                movable = true;
             }
-            prev_last = this_last;
+            firstkey = firstkey.min(pos);
+            let abs_last = if rel_last >= 0 {
+                rel_last.wrapping_add(pos)
+            } else {
+                rel_last
+            };
+            // Redis compares as unsigned so that a negative (from the end)
+            // last key wins over any positive one.
+            lastkey = (lastkey as u32).max(abs_last as u32) as i32;
+            prev_lastkey = lastkey;
         }
-        (first, last, step)
+        if firstkey == i32::MAX {
+            return (None, true);
+        }
+        let rel = if lastkey < 0 {
+            lastkey
+        } else {
+            lastkey - firstkey
+        };
+        (Some((firstkey, rel, 1)), movable)
     }
 }
 
@@ -534,7 +609,9 @@ impl CommandTable {
         let Some(cmd) = self.get(name) else {
             return Err((LookupError::Unknown, None));
         };
-        let cmd = if cmd.subs.is_empty() {
+        // A container called alone is the container itself (COMMAND runs
+        // bare; CONFIG fails its arity), as Redis's `lookupCommand` does.
+        let cmd = if cmd.subs.is_empty() || args.len() == 1 {
             cmd
         } else {
             let Some(sub) = args.get(1) else {
