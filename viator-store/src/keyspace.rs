@@ -236,9 +236,14 @@ impl<'a> Keyspace<'a> {
         let hash = hash_key(entry.key());
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;
-        let old = match shard.table.find(entry.key(), hash) {
+        match shard.table.find(entry.key(), hash) {
             Some(slot) => {
                 let slot_entry = shard.table.at_mut(slot).expect("found slot is full");
+                // Under an LFU policy an overwritten key keeps its access
+                // frequency, as Redis's dbSetValue does.
+                if self.store.settings.maxmemory_policy().is_lfu() {
+                    entry.set_clock(slot_entry.clock());
+                }
                 let old_expire = slot_entry.expire_ms();
                 if keep_ttl && entry.expire_ms().is_none() && old_expire.is_some() {
                     entry.set_expire_ms(old_expire);
@@ -259,8 +264,7 @@ impl<'a> Keyspace<'a> {
                 shard.table.insert_new(hash, entry);
                 None
             }
-        };
-        old
+        }
     }
 
     /// Adds an entry whose key the caller knows is absent (or expired: an
@@ -357,7 +361,12 @@ impl<'a> Keyspace<'a> {
         let Guards::Many(v) = &self.guards else {
             // One shard per database.
             let c = self.cells().next().expect("a locked shard");
-            return c.borrow().table.scan(inner, |e| f(e)) << bits;
+            let now = self.now_ms;
+            return c.borrow().table.scan(inner, |e| {
+                if e.expire_ms().is_none_or(|t| t > now) {
+                    f(e)
+                }
+            }) << bits;
         };
         loop {
             let Some((_, g)) = v.get(shard) else { return 0 };

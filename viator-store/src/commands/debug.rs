@@ -293,6 +293,8 @@ fn protocol(ctx: &mut Ctx<'_>) {
     match kind.as_str() {
         "string" => out.bulk(b"Hello World"),
         "integer" => out.int(12345),
+        // Redis's fixed test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => out.double(3.141),
         "bignum" => out.big_number("1234567999999999999999999999999999999"),
         "null" => out.null(),
