@@ -3,7 +3,6 @@
 //! and (later) cluster slot checks.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -486,7 +485,7 @@ pub struct Command {
     /// Counters.
     pub stats: CommandStats,
     /// Subcommands, by lower-case name.
-    pub subs: HashMap<&'static str, Box<Command>>,
+    pub subs: ahash::HashMap<&'static str, Box<Command>>,
     /// Bound implementation (the spec's, or one a higher crate bound).
     pub handler: Option<Handler>,
 }
@@ -533,14 +532,14 @@ pub enum LookupError {
 /// All commands, by lower-case name.
 #[derive(Debug)]
 pub struct CommandTable {
-    commands: HashMap<&'static str, Box<Command>>,
+    commands: ahash::HashMap<&'static str, Box<Command>>,
 }
 
 impl CommandTable {
     /// The commands of this crate's families.
     pub fn builtin() -> CommandTable {
         let mut t = CommandTable {
-            commands: HashMap::new(),
+            commands: ahash::HashMap::default(),
         };
         for spec in crate::commands::all() {
             t.add(*spec);

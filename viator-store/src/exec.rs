@@ -2,7 +2,6 @@
 //! its counters.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use bytes::Bytes;
 use viator_protocol::ReplyBuf;
@@ -108,17 +107,19 @@ impl Store {
             return;
         };
         let errors_before = out.has_errors();
-        let start = Instant::now();
+        // One clock read gives both the command's time and the start of its
+        // duration, as Redis's call() does with ustime().
+        let start_us = crate::clock::now_us();
         let mut ctx = Ctx {
             store: self,
             client,
             args,
             out,
             host,
-            now_ms: crate::clock::now_ms(),
+            now_ms: start_us / 1000,
         };
         handler(&mut ctx);
-        let usec = start.elapsed().as_micros() as u64;
+        let usec = (crate::clock::now_us() - start_us).max(0) as u64;
         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
         cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
         if !errors_before && ctx.out.has_errors() {

@@ -46,14 +46,22 @@ pub struct Keyspace<'a> {
     guards: Guards<'a>,
     /// Set for clients in CLIENT NO-TOUCH mode: reads do not touch keys.
     pub no_touch: bool,
+    /// The key a single-key view was locked for (address, length) and its
+    /// hash, so that the command's lookup of that same slice does not hash
+    /// it a second time.
+    hint: (usize, usize, u64),
 }
 
 impl<'a> Keyspace<'a> {
     /// Locks the shards holding `keys` in database `db`, in shard order.
     pub fn lock_keys<K: AsRef<[u8]>>(store: &'a Store, db: usize, keys: &[K], now_ms: i64) -> Keyspace<'a> {
         let shards = store.db(db).shards();
+        let mut hint = (0, 0, 0);
         let guards = if let [k] = keys {
-            let s = store.shard_of(hash_key(k.as_ref()));
+            let k = k.as_ref();
+            let h = hash_key(k);
+            hint = (k.as_ptr() as usize, k.len(), h);
+            let s = store.shard_of(h);
             Guards::One(s, shards[s].lock())
         } else {
             let mut idx: Vec<usize> = keys.iter().map(|k| store.shard_of(hash_key(k.as_ref()))).collect();
@@ -67,6 +75,18 @@ impl<'a> Keyspace<'a> {
             now_ms,
             guards,
             no_touch: false,
+            hint,
+        }
+    }
+
+    /// The hash of `key`, reusing the one computed at lock time when it is
+    /// the same slice.
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u64 {
+        if key.as_ptr() as usize == self.hint.0 && key.len() == self.hint.1 {
+            self.hint.2
+        } else {
+            hash_key(key)
         }
     }
 
@@ -79,6 +99,7 @@ impl<'a> Keyspace<'a> {
             now_ms,
             guards: Guards::Many(guards),
             no_touch: false,
+            hint: (0, 0, 0),
         }
     }
 
@@ -157,7 +178,7 @@ impl<'a> Keyspace<'a> {
     /// deleted and reported missing; the access clock is updated and a hit
     /// or miss counted unless `how` says not to.
     pub fn lookup(&mut self, key: &[u8], how: Lookup) -> Option<RefMut<'_, Entry>> {
-        let hash = hash_key(key);
+        let hash = self.hash(key);
         let no_touch = how.no_touch || self.no_touch;
         let mut shard = self.cell(hash).borrow_mut();
         let found = match shard.table.find(key, hash) {
@@ -196,7 +217,7 @@ impl<'a> Keyspace<'a> {
     /// Looks at a key without touching it or counting anything; an expired
     /// key is reported missing but left for expiry to delete.
     pub fn peek(&self, key: &[u8]) -> Option<Ref<'_, Entry>> {
-        let hash = hash_key(key);
+        let hash = self.hash(key);
         let shard = self.cell(hash).borrow();
         Ref::filter_map(shard, |s| {
             s.table
@@ -276,7 +297,7 @@ impl<'a> Keyspace<'a> {
     /// Deletes a key (Redis's `dbDelete`). Returns the removed entry, or
     /// `None` if the key did not exist or had expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let hash = hash_key(key);
+        let hash = self.hash(key);
         let mut shard = self.cell(hash).borrow_mut();
         let slot = shard.table.find(key, hash)?;
         if self.expire_slot(&mut shard, slot, hash) {
@@ -292,7 +313,7 @@ impl<'a> Keyspace<'a> {
     /// Sets or clears a key's expire time. Returns false if the key does not
     /// exist.
     pub fn set_expire(&mut self, key: &[u8], expire_ms: Option<i64>) -> bool {
-        let hash = hash_key(key);
+        let hash = self.hash(key);
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;
         let Some(e) = shard.table.get_mut(key, hash) else {
