@@ -114,7 +114,7 @@ fn watch_signals(server: &Server) {
                 _ = int.recv() => "SIGINT",
             };
             log::warning(&format!("Received {name} scheduling shutdown..."));
-            viator_server::cmds::admin::prepare_shutdown(&shared);
+            viator_server::cmds::admin::prepare_shutdown(&shared, false);
             shared.request_shutdown(true);
         });
     });

@@ -156,9 +156,9 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// Logs what Redis logs when a shutdown starts. Snapshots and the AOF are
 /// not implemented yet, so there is nothing to save: say so instead of
 /// pretending to save.
-pub fn prepare_shutdown(shared: &Shared) {
+pub fn prepare_shutdown(shared: &Shared, nosave: bool) {
     crate::log::warning("User requested shutdown...");
-    if !shared.config.read().save_params().is_empty() {
+    if !nosave && !shared.config.read().save_params().is_empty() {
         crate::log::warning("Snapshots are not implemented yet: shutting down without saving the dataset.");
     }
 }
@@ -202,7 +202,7 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         ctx.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
-    prepare_shutdown(shared);
+    prepare_shutdown(shared, nosave);
     // Like Redis, the client gets no reply: the connection closes as the
     // server exits.
     ctx.client.close_after_reply = true;
