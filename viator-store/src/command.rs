@@ -529,6 +529,18 @@ pub enum LookupError {
     Arity,
 }
 
+/// Looks `name` up in a map keyed by lower-case names, folding its case on
+/// the stack: no allocation on the command path. Names longer than any
+/// command are simply not found.
+fn lookup_lowercase<'a>(map: &'a ahash::HashMap<&'static str, Box<Command>>, name: &[u8]) -> Option<&'a Command> {
+    let mut buf = [0u8; 64];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let s = std::str::from_utf8(lower).ok()?;
+    map.get(s).map(|b| &**b)
+}
+
 /// All commands, by lower-case name.
 #[derive(Debug)]
 pub struct CommandTable {
@@ -578,15 +590,7 @@ impl CommandTable {
 
     /// A top-level command by name, any case.
     pub fn get(&self, name: &[u8]) -> Option<&Command> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            return None;
-        }
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        let s = std::str::from_utf8(lower).ok()?;
-        self.commands.get(s).map(|b| &**b)
+        lookup_lowercase(&self.commands, name)
     }
 
     /// A command or `container|sub` by full name.
@@ -616,8 +620,7 @@ impl CommandTable {
             let Some(sub) = args.get(1) else {
                 return Err((LookupError::Arity, Some(cmd)));
             };
-            let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
-            match cmd.subs.get(lower.as_str()) {
+            match lookup_lowercase(&cmd.subs, sub) {
                 Some(s) => s,
                 None => return Err((LookupError::UnknownSub, Some(cmd))),
             }

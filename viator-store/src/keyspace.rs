@@ -316,7 +316,14 @@ impl<'a> Keyspace<'a> {
         let hash = self.hash(key);
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;
-        let Some(e) = shard.table.get_mut(key, hash) else {
+        let Some(slot) = shard.table.find(key, hash) else {
+            return false;
+        };
+        // A key whose time is up is gone, even if nobody deleted it yet.
+        if self.expire_slot(shard, slot, hash) {
+            return false;
+        }
+        let Some(e) = shard.table.at_mut(slot) else {
             return false;
         };
         match (e.expire_ms().is_some(), expire_ms.is_some()) {

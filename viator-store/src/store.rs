@@ -95,11 +95,16 @@ impl EvictionPolicy {
     }
 
     fn from_u8(v: u8) -> EvictionPolicy {
-        EvictionPolicy::ALL
-            .iter()
-            .map(|(p, _)| *p)
-            .find(|p| *p as u8 == v)
-            .unwrap_or(EvictionPolicy::NoEviction)
+        match v {
+            1 => EvictionPolicy::AllKeysLru,
+            2 => EvictionPolicy::AllKeysLfu,
+            3 => EvictionPolicy::AllKeysRandom,
+            4 => EvictionPolicy::VolatileLru,
+            5 => EvictionPolicy::VolatileLfu,
+            6 => EvictionPolicy::VolatileRandom,
+            7 => EvictionPolicy::VolatileTtl,
+            _ => EvictionPolicy::NoEviction,
+        }
     }
 }
 

@@ -356,8 +356,18 @@ impl Entry {
             (false, None) => {}
             _ => {
                 let clock = self.clock();
-                let value = self.take_value();
-                let mut fresh = Entry::new(self.key(), value, expire);
+                // An inline string is copied inline from the old block, so it
+                // stays `embstr` (Redis's EXPIRE and PERSIST keep the
+                // encoding); only boxes are moved out.
+                let mut fresh = match self.as_str() {
+                    Some(StrRef::Bytes(b)) if self.kind() == KIND_INLINE => {
+                        Entry::new(self.key(), NewValue::Str(b), expire)
+                    }
+                    _ => {
+                        let value = self.take_value();
+                        Entry::new(self.key(), value, expire)
+                    }
+                };
                 fresh.set_clock(clock);
                 *self = fresh;
             }
