@@ -1,7 +1,7 @@
 //! viator-server: a Redis 8.4-compatible server built on the Viator crates.
 //!
 //! The binary's `main` parses the command line and configuration
-//! ([`config`]), sets up logging ([`log`]) and calls [`run`]. Tests and
+//! ([`config`]), sets up logging ([`log`]) and starts a [`Server`]. Tests and
 //! embedding programs start a server in-process with [`Server::start`] on
 //! port 0 and stop it through the returned handle.
 
@@ -17,6 +17,6 @@ mod dispatch;
 mod server;
 
 pub use clients::{ClientEntry, ClientInfo, Registry};
-pub use server::{Server, Shared, StartError};
+pub use server::{Hot, Pause, Server, ServerStats, Shared, StartError};
 
 pub use config::{REDIS_VERSION, VIATOR_VERSION};

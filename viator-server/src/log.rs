@@ -10,7 +10,7 @@
 //! the level character is `.` debug, `-` verbose, `*` notice, `#` warning.
 //!
 //! One global logger, usable from any thread: [`log`], [`debug`],
-//! [`verbose`], [`notice`], [`warning`] or the [`serverlog!`] macro (which
+//! [`verbose`], [`notice`], [`warning`] or the `serverlog!` macro (which
 //! formats only when the level is enabled). Lines below the `loglevel` are
 //! dropped; `logfile ""` writes to standard output; every line is written
 //! with one `write` and flushed at once. A log file is opened in append
@@ -333,15 +333,15 @@ pub const READY_UNIX: &str = "Ready to accept connections unix";
 /// Logged (notice) when the TLS listeners are accepting connections.
 pub const READY_TLS: &str = "Ready to accept connections tls";
 
-/// "Failed listening on port <port> (<kind>), aborting." (warning), written
+/// `Failed listening on port PORT (KIND), aborting.` (warning), written
 /// before exiting when a listener cannot be set up; `kind` is `tcp`, `tls`
 /// or `unix`.
 pub fn failed_listening(port: u16, kind: &str) -> String {
     format!("Failed listening on port {port} ({kind}), aborting.")
 }
 
-/// "Warning: Could not create server TCP listening socket <addr>:<port>:
-/// <error>" (warning), written for each address that fails before
+/// `Warning: Could not create server TCP listening socket ADDR:PORT: ERROR`
+/// (warning), written for each address that fails before
 /// [`failed_listening`].
 pub fn could_not_create_tcp_socket(addr: &str, port: u16, error: &str) -> String {
     format!("Warning: Could not create server TCP listening socket {addr}:{port}: {error}")

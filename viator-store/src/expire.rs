@@ -3,7 +3,7 @@
 //! so that no command waits long (Redis's `activeExpireCycle`).
 //!
 //! Each shard keeps the hashes of its keys with a TTL in an
-//! [`ExpireSet`](viator_types::table::ExpireSet); the sweep walks that set
+//! [`viator_types::table::ExpireSet`]: the sweep walks that set
 //! with a cursor, a few dozen hashes per lock hold, and goes on with a shard
 //! while more than a tenth of what it looked at had expired, as Redis does.
 

@@ -90,7 +90,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A config file or an `include` could not be read. Redis logs
-    /// "Fatal error, can't open config file '<path>': <reason>" at warning
+    /// `Fatal error, can't open config file 'PATH': REASON` at warning
     /// level (to the log, not as a banner) and exits.
     CantOpen {
         /// The path as written.

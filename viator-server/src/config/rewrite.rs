@@ -386,7 +386,7 @@ impl Config {
 
     /// CONFIG REWRITE: rewrites the config file the server was started
     /// with. Logs "CONFIG REWRITE executed with success." or "CONFIG
-    /// REWRITE failed: <reason>" like Redis.
+    /// REWRITE failed: \<reason\>" like Redis.
     pub fn rewrite(&self, ctx: &RewriteContext) -> Result<(), RewriteError> {
         let Some(path) = self.config_file.as_deref() else {
             return Err(RewriteError::NoConfigFile);
