@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -32,18 +32,12 @@ pub struct ClientInfo {
     pub no_evict: bool,
     /// CLIENT NO-TOUCH.
     pub no_touch: bool,
-    /// Bytes in the query buffer after the last batch.
-    pub qbuf: usize,
-    /// Free bytes in the query buffer.
-    pub qbuf_free: usize,
+    /// Size of the output buffer.
+    pub obuf: usize,
     /// Bytes of pending output.
     pub omem: usize,
     /// Commands run by this client.
     pub tot_cmds: u64,
-    /// Bytes read from this client.
-    pub tot_net_in: u64,
-    /// Bytes written to this client.
-    pub tot_net_out: u64,
 }
 
 /// One connected client.
@@ -63,21 +57,39 @@ pub struct ClientEntry {
     pub last_interaction_ms: AtomicI64,
     /// Set when the client is to be closed (CLIENT KILL, timeout).
     pub killed: AtomicBool,
-    /// Set when the client's socket was shut down by someone else.
+    /// The worker thread serving the client (`io-thread`).
     pub io_thread: usize,
     /// Details.
     pub info: Mutex<ClientInfo>,
     /// Whether the client is blocked (CLIENT UNBLOCK target) — none yet.
     pub blocked: AtomicBool,
+    /// Whether the client waits for a CLIENT PAUSE to end before running
+    /// its next command (Redis's postponed clients).
+    pub postponed: AtomicBool,
     /// CLIENT UNBLOCK requests.
     pub unblock: AtomicU64,
+    /// Bytes in the query buffer (`qbuf`): the batch being run included
+    /// while it runs, as in Redis.
+    pub qbuf: AtomicUsize,
+    /// Size of the query buffer (`rbs`; `qbuf-free` is the rest).
+    pub qbuf_cap: AtomicUsize,
+    /// Largest query buffer content seen (`rbp`).
+    pub qbuf_peak: AtomicUsize,
+    /// Bytes read from this client (`tot-net-in`).
+    pub net_in: AtomicU64,
+    /// Bytes written to this client (`tot-net-out`).
+    pub net_out: AtomicU64,
+    /// Woken when the client is killed, so that a task waiting for
+    /// something else (the end of a pause) notices.
+    pub wake: tokio::sync::Notify,
 }
 
 impl ClientEntry {
     /// Closes the client's socket from outside its task: its pending read
     /// returns and the task ends.
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         if !self.killed.swap(true, Ordering::AcqRel) {
+            self.wake.notify_one();
             // SAFETY-free: shutdown(2) on a descriptor only affects that
             // socket. The registry lock held by our callers guarantees the
             // descriptor still belongs to this client: a client leaves the
@@ -105,7 +117,13 @@ pub struct Registry {
 
 impl Registry {
     /// Adds a client and returns its entry.
-    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr, fd: i32, io_thread: usize) -> Arc<ClientEntry> {
+    pub fn register(
+        &self,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        fd: i32,
+        io_thread: usize,
+    ) -> Arc<ClientEntry> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let now = viator_store::clock::now_ms();
         let e = Arc::new(ClientEntry {
@@ -127,15 +145,19 @@ impl Registry {
                 last_cmd: Arc::from("NULL"),
                 no_evict: false,
                 no_touch: false,
-                qbuf: 0,
-                qbuf_free: 0,
+                obuf: 0,
                 omem: 0,
                 tot_cmds: 0,
-                tot_net_in: 0,
-                tot_net_out: 0,
             }),
             blocked: AtomicBool::new(false),
+            postponed: AtomicBool::new(false),
             unblock: AtomicU64::new(0),
+            qbuf: AtomicUsize::new(0),
+            qbuf_cap: AtomicUsize::new(0),
+            qbuf_peak: AtomicUsize::new(0),
+            net_in: AtomicU64::new(0),
+            net_out: AtomicU64::new(0),
+            wake: tokio::sync::Notify::new(),
         });
         self.map.lock().insert(id, e.clone());
         e
@@ -166,21 +188,29 @@ impl Registry {
         self.map.lock().get(&id).cloned()
     }
 
-    /// Kills the clients for which `pred` is true, except `skip` (a client
-    /// killing itself is closed after its reply instead). Returns how many
-    /// matched, `skip` included.
-    pub fn kill_where(&self, skip: u64, mut pred: impl FnMut(&ClientEntry) -> bool) -> usize {
-        let map = self.map.lock();
+    /// Kills the clients for which `pred` is true, except `me` (a client
+    /// killing itself is closed after its reply instead), and removes them
+    /// from the registry at once, as Redis frees them. Returns how many
+    /// matched, `me` included, and whether `me` matched.
+    pub fn kill_where(&self, me: u64, mut pred: impl FnMut(&ClientEntry) -> bool) -> (usize, bool) {
+        let mut map = self.map.lock();
         let mut n = 0;
-        for e in map.values() {
-            if pred(e) {
-                n += 1;
-                if e.id != skip {
-                    e.kill();
-                }
+        let mut me_matched = false;
+        map.retain(|_, e| {
+            if !pred(e) {
+                return true;
             }
-        }
-        n
+            n += 1;
+            if e.id == me {
+                me_matched = true;
+                return true;
+            }
+            // Under the registry lock, so the descriptor is still this
+            // client's (see ClientEntry::kill).
+            e.kill();
+            false
+        });
+        (n, me_matched)
     }
 
     /// Closes clients idle for longer than `timeout` (seconds, 0 = never).
@@ -191,12 +221,14 @@ impl Registry {
         }
         let now = viator_store::clock::now_ms();
         let limit = timeout as i64 * 1000;
-        let map = self.map.lock();
-        for e in map.values() {
-            if now - e.last_interaction_ms.load(Ordering::Relaxed) > limit && !e.blocked.load(Ordering::Relaxed) {
+        self.kill_where(0, |e| {
+            let idle = now - e.last_interaction_ms.load(Ordering::Relaxed) > limit
+                && !e.blocked.load(Ordering::Relaxed)
+                && !e.postponed.load(Ordering::Relaxed);
+            if idle {
                 crate::log::verbose("Closing idle client");
-                e.kill();
             }
-        }
+            idle
+        });
     }
 }

@@ -7,26 +7,35 @@ use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use viator_protocol::{Limits, Parsed, ReplyBuf, parse_command};
 use viator_store::Client;
 
 use crate::clients::ClientEntry;
 use crate::dispatch::{After, dispatch};
-use crate::server::Shared;
+use crate::server::{ListenerSlot, Shared};
 
 /// Initial size of a connection's read buffer (Redis's PROTO_IOBUF_LEN).
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Accepts connections and hands them to the worker threads.
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+/// Accepts connections and hands them to the worker threads, until the
+/// listener is closed (CONFIG SET port/bind, shutdown).
+pub(crate) async fn accept_loop(shared: Arc<Shared>, slot: Arc<ListenerSlot>) {
     loop {
-        match listener.accept().await {
-            Ok((stream, _)) => match stream.into_std() {
+        // The lock is held only while polling, never across an await, so
+        // that CONFIG SET can take the socket away at any time.
+        let accepted = std::future::poll_fn(|cx| match slot.listener.lock().as_ref() {
+            None => std::task::Poll::Ready(None),
+            Some(l) => l.poll_accept(cx).map(Some),
+        })
+        .await;
+        match accepted {
+            None => return,
+            Some(Ok((stream, _))) => match stream.into_std() {
                 Ok(s) => shared.hand_to_worker(s),
                 Err(e) => crate::log::warning(&format!("Accepting client connection: {e}")),
             },
-            Err(e) => {
+            Some(Err(e)) => {
                 crate::log::warning(&format!("Accepting client connection: {e}"));
                 // Out of descriptors and the like: back off a little.
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -60,32 +69,48 @@ fn socket2_keepalive(fd: i32, interval: u64) -> std::io::Result<()> {
                 std::mem::size_of::<i32>() as libc::socklen_t,
             )
         };
-        if r == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
     };
     let interval = interval.min(i32::MAX as u64) as i32;
     set(libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
     set(libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval)?;
-    set(libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (interval / 3).max(1))?;
+    set(
+        libc::IPPROTO_TCP,
+        libc::TCP_KEEPINTVL,
+        (interval / 3).max(1),
+    )?;
     set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)
 }
 
-/// Serves one connection until it closes.
-pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
+/// Serves one connection until it closes. `worker` is the index of the
+/// worker thread running it.
+pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
     setup_socket(&shared, &stream);
     let maxclients = shared.hot.maxclients.load(Ordering::Relaxed);
     if shared.clients.len() >= maxclients {
-        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
         return;
     }
     shared
         .stats
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
-    let entry = shared.clients.register(addr, laddr, stream.as_raw_fd(), 0);
+    let entry = shared
+        .clients
+        .register(addr, laddr, stream.as_raw_fd(), worker);
     let mut conn = Conn {
         client: Client {
             id: entry.id,
@@ -99,6 +124,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
         entry: entry.clone(),
         out: ReplyBuf::with_capacity(READ_CHUNK),
         args: Vec::new(),
+        pending: false,
+        worker,
     };
     let _ = conn.run(&shared, &mut stream).await;
     shared.clients.unregister(entry.id);
@@ -111,35 +138,72 @@ struct Conn {
     entry: Arc<ClientEntry>,
     out: ReplyBuf,
     args: Vec<Bytes>,
+    /// `args` holds a request that a CLIENT PAUSE held back: it runs
+    /// before anything else is parsed.
+    pending: bool,
+    /// Index of the worker thread, for its counters.
+    worker: usize,
+}
+
+/// What a batch of requests ended with.
+enum Step {
+    /// Everything complete in the buffer ran: read more.
+    Read,
+    /// Close once the replies are written.
+    Close,
+    /// A request waits for the end of a CLIENT PAUSE.
+    Paused,
 }
 
 impl Conn {
     async fn run(&mut self, shared: &Shared, stream: &mut TcpStream) -> std::io::Result<()> {
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+        let tstats = &shared.threads[self.worker.min(shared.threads.len().saturating_sub(1))];
+        let mut read = true;
         loop {
-            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
-                rbuf.reserve(READ_CHUNK);
+            if read {
+                if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+                    rbuf.reserve(READ_CHUNK);
+                }
+                let n = stream.read_buf(&mut rbuf).await?;
+                if n == 0 || self.entry.killed.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                tstats.reads.fetch_add(1, Ordering::Relaxed);
+                tstats
+                    .net_input_bytes
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                self.entry.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                self.entry
+                    .last_interaction_ms
+                    .store(viator_store::clock::now_ms(), Ordering::Relaxed);
             }
-            let n = stream.read_buf(&mut rbuf).await?;
-            if n == 0 || self.entry.killed.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            shared
-                .stats
-                .total_net_input_bytes
-                .fetch_add(n as u64, Ordering::Relaxed);
-            let close = self.process(shared, &mut rbuf);
+            let step = self.process(shared, &mut rbuf);
             if !self.out.is_empty() {
                 let wrote = self.out.len();
                 stream.write_all(self.out.buffer_mut()).await?;
                 self.out.buffer_mut().clear();
-                shared
-                    .stats
-                    .total_net_output_bytes
+                tstats.writes.fetch_add(1, Ordering::Relaxed);
+                tstats
+                    .net_output_bytes
+                    .fetch_add(wrote as u64, Ordering::Relaxed);
+                self.entry
+                    .net_out
                     .fetch_add(wrote as u64, Ordering::Relaxed);
             }
-            if close {
-                return Ok(());
+            match step {
+                Step::Close => return Ok(()),
+                Step::Paused => {
+                    self.wait_for_unpause(shared).await;
+                    if self.entry.killed.load(Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                    // Run the held request and what follows it in the
+                    // buffer before reading again.
+                    read = false;
+                    continue;
+                }
+                Step::Read => read = true,
             }
             let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed) as usize;
             if rbuf.len() > limit {
@@ -158,46 +222,110 @@ impl Conn {
         }
     }
 
-    /// Runs every complete request in `rbuf`. Returns true when the
-    /// connection must close after the replies are written.
-    fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut) -> bool {
-        let limits = Limits {
+    /// Waits until the held request may run: the pause ended, changed so
+    /// that it no longer holds this command, or the client was killed.
+    /// The task sleeps; the thread serves other clients meanwhile.
+    async fn wait_for_unpause(&mut self, shared: &Shared) {
+        self.entry.postponed.store(true, Ordering::Relaxed);
+        loop {
+            let resumed = shared.pause.resumed.notified();
+            tokio::pin!(resumed);
+            // Registered before looking, so that a pause ending between the
+            // look and the wait still wakes us.
+            resumed.as_mut().enable();
+            if self.entry.killed.load(Ordering::Relaxed) || !self.held(shared) {
+                break;
+            }
+            let until = shared.pause.until_ms.load(Ordering::Acquire);
+            let left = (until - viator_store::clock::now_ms()).max(0) as u64;
+            tokio::select! {
+                _ = resumed => {}
+                _ = self.entry.wake.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(left)) => {
+                    crate::cmds::client::end_pause_if_due(shared);
+                }
+            }
+        }
+        self.entry.postponed.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the pause still holds the pending request.
+    fn held(&self, shared: &Shared) -> bool {
+        match shared.store.commands().resolve(&self.args) {
+            Ok(cmd) => shared.pause.blocks(cmd.spec.flags),
+            Err(_) => false,
+        }
+    }
+
+    /// Runs the held request, if any, then every complete request in
+    /// `rbuf`.
+    fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut) -> Step {
+        let mut limits = Limits {
             max_bulk_len: shared.hot.proto_max_bulk_len.load(Ordering::Relaxed),
             authenticated: self.client.user.is_some(),
             ..Limits::default()
         };
+        let queued = rbuf.len();
+        self.entry.qbuf.store(queued, Ordering::Relaxed);
+        self.entry
+            .qbuf_cap
+            .store(rbuf.capacity(), Ordering::Relaxed);
+        // Only this task writes it: no read-modify-write needed.
+        if queued > self.entry.qbuf_peak.load(Ordering::Relaxed) {
+            self.entry.qbuf_peak.store(queued, Ordering::Relaxed);
+        }
         let mut ran = 0u64;
-        let mut close = false;
+        let mut step = Step::Read;
         loop {
-            match parse_command(rbuf, &limits, &mut self.args) {
-                Ok(Parsed::Command) => {
-                    ran += 1;
-                    match dispatch(shared, &mut self.client, &self.entry, &self.args, &mut self.out) {
-                        After::Continue => {}
-                        After::Close => {
-                            close = true;
-                            break;
+            if !self.pending {
+                match parse_command(rbuf, &limits, &mut self.args) {
+                    Ok(Parsed::Command) => {}
+                    Ok(Parsed::Incomplete { need }) => {
+                        if need > rbuf.len() {
+                            rbuf.reserve(need - rbuf.len());
                         }
+                        break;
+                    }
+                    Err(e) => {
+                        self.out.error(&format!("ERR {e}"));
+                        shared.stats.count_errors(self.out.take_errors());
+                        crate::log::verbose(&format!(
+                            "Protocol error ({e}) from client: id={} addr={}",
+                            self.client.id, self.entry.addr
+                        ));
+                        step = Step::Close;
+                        break;
                     }
                 }
-                Ok(Parsed::Incomplete { need }) => {
-                    if need > rbuf.len() {
-                        rbuf.reserve(need - rbuf.len());
-                    }
+            }
+            self.pending = false;
+            let after = dispatch(
+                shared,
+                &mut self.client,
+                &self.entry,
+                &self.args,
+                &mut self.out,
+            );
+            // An AUTH lifts the unauthenticated limits from the very next
+            // request, as Redis checks them per request.
+            limits.authenticated = self.client.user.is_some();
+            match after {
+                After::Continue => ran += 1,
+                After::Close => {
+                    ran += 1;
+                    step = Step::Close;
                     break;
                 }
-                Err(e) => {
-                    self.out.error(&format!("ERR {e}"));
-                    shared.stats.count_errors(self.out.take_errors());
-                    crate::log::verbose(&format!("Protocol error ({e}) from client: id={} addr={}", self.client.id, self.entry.addr));
-                    close = true;
+                After::Paused => {
+                    self.pending = true;
+                    step = Step::Paused;
                     break;
                 }
             }
         }
-        self.args.clear();
-        let now = viator_store::clock::now_ms();
-        self.entry.last_interaction_ms.store(now, Ordering::Relaxed);
+        if !self.pending {
+            self.args.clear();
+        }
         if ran > 0 {
             shared
                 .stats
@@ -207,9 +335,12 @@ impl Conn {
             info.db = self.client.db;
             info.resp = self.client.resp;
             info.tot_cmds += ran;
-            info.qbuf = rbuf.len();
-            info.qbuf_free = rbuf.capacity() - rbuf.len();
+            info.obuf = self.out.buffer_mut().capacity();
         }
-        close
+        self.entry.qbuf.store(rbuf.len(), Ordering::Relaxed);
+        self.entry
+            .qbuf_cap
+            .store(rbuf.capacity(), Ordering::Relaxed);
+        step
     }
 }

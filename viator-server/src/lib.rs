@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod config;
 pub mod log;
 
@@ -17,6 +18,6 @@ mod dispatch;
 mod server;
 
 pub use clients::{ClientEntry, ClientInfo, Registry};
-pub use server::{Hot, Pause, Server, ServerStats, Shared, StartError};
+pub use server::{Hot, Pause, Server, ServerStats, Shared, StartError, ThreadStats};
 
 pub use config::{REDIS_VERSION, VIATOR_VERSION};

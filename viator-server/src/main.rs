@@ -8,8 +8,11 @@ use std::process::ExitCode;
 use viator_server::config::{self, ArgsOutcome};
 use viator_server::{Server, StartError, log};
 
+/// mimalloc, counted so that INFO reports `used_memory` (see
+/// `viator_server::alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: viator_server::alloc::Counting<mimalloc::MiMalloc> =
+    viator_server::alloc::Counting::new(mimalloc::MiMalloc);
 
 /// mimalloc's option numbers (the `mi_option_t` enum of mimalloc.h, the
 /// same in v2 and v3) for the two purge settings tuned below.
@@ -56,6 +59,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    // Redis changes to `dir` while reading the configuration; files with
+    // relative names (snapshots, the log) live there.
+    if let Err(e) = std::env::set_current_dir(cfg.dir()) {
+        log::warning(&format!("Can't chdir to '{}': {e}", cfg.dir().display()));
+    }
     log::apply_config(&cfg);
     if cfg.daemonize() {
         daemonize();

@@ -8,11 +8,19 @@ use viator_store::CommandTable;
 
 pub mod admin;
 pub mod client;
+pub mod config;
 pub mod connection;
+pub mod info;
 
 /// Adds the server's commands to the table.
 pub fn bind(table: &mut CommandTable) {
-    for list in [connection::COMMANDS, client::COMMANDS, admin::COMMANDS] {
+    for list in [
+        connection::COMMANDS,
+        client::COMMANDS,
+        config::COMMANDS,
+        info::COMMANDS,
+        admin::COMMANDS,
+    ] {
         for spec in list {
             table.add(*spec);
         }

@@ -1,0 +1,859 @@
+//! INFO: the server's state and counters in Redis 8.4's sections, field
+//! names and order (Redis's `genRedisInfoString`).
+//!
+//! Every number is read from the server: counters kept by the
+//! connections, the store and the command table, the process's memory and
+//! CPU use. Fields of subsystems Viator does not have yet (replicas,
+//! persistence in progress, Lua, modules, client tracking) report the
+//! values Redis reports when those are idle.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use viator_store::command::{CommandSpec, Ctx, acl, flags};
+
+use crate::server::Shared;
+
+/// The INFO family's part of the command table.
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "info",
+    arity: -1,
+    flags: flags::LOADING | flags::STALE,
+    acl: acl::SLOW | acl::DANGEROUS,
+    group: "server",
+    summary: "Returns information and statistics about the server.",
+    since: "1.0.0",
+    complexity: "O(1)",
+    args: "[section:string...]",
+    tips: &[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ],
+    history: &[(
+        "7.0.0",
+        "Added support for taking multiple section arguments.",
+    )],
+    handler: Some(info),
+    ..CommandSpec::DEFAULT
+}];
+
+/// The sections, in output order.
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "threads",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+    "keysizes",
+];
+
+/// The sections of a plain INFO (Redis 8's `default_sections`).
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "threads",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+    "keysizes",
+];
+
+/// Which sections a request asks for (Redis's `genInfoSectionDict`):
+/// `default`, `all`, `everything` or section names, any case; unknown
+/// names are ignored.
+fn wanted(args: &[bytes::Bytes]) -> Vec<&'static str> {
+    if args.is_empty() {
+        return DEFAULT_SECTIONS.to_vec();
+    }
+    let mut all = false;
+    let mut set: Vec<&'static str> = Vec::new();
+    for a in args {
+        let a = a.to_ascii_lowercase();
+        match &a[..] {
+            b"default" => set.extend_from_slice(DEFAULT_SECTIONS),
+            b"all" | b"everything" => all = true,
+            // Redis's name for the module list.
+            b"module_list" => set.push("modules"),
+            name => {
+                if let Some(s) = SECTIONS.iter().find(|s| s.as_bytes() == name) {
+                    set.push(s);
+                }
+            }
+        }
+    }
+    SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| all || set.contains(s))
+        .collect()
+}
+
+fn info(ctx: &mut Ctx<'_>) {
+    let shared = Shared::from_host(ctx.host);
+    let text = info_text(shared, &ctx.args[1..], ctx.now_ms);
+    ctx.out.verbatim("txt", text.as_bytes());
+}
+
+/// The INFO text for the sections `args` asks for.
+pub fn info_text(shared: &Shared, args: &[bytes::Bytes], now_ms: i64) -> String {
+    let mut out = String::with_capacity(4096);
+    for (i, section) in wanted(args).into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        match section {
+            "server" => server(&mut out, shared, now_ms),
+            "clients" => clients(&mut out, shared),
+            "memory" => memory(&mut out, shared),
+            "persistence" => persistence(&mut out, shared),
+            "threads" => threads(&mut out, shared),
+            "stats" => stats(&mut out, shared),
+            "replication" => replication(&mut out, shared),
+            "cpu" => cpu(&mut out),
+            "modules" => out.push_str("# Modules\r\n"),
+            "commandstats" => commandstats(&mut out, shared),
+            "errorstats" => errorstats(&mut out, shared),
+            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "keyspace" => keyspace(&mut out, shared),
+            "keysizes" => out.push_str("# Keysizes\r\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Appends `name:value\r\n`.
+macro_rules! field {
+    ($out:expr, $name:expr, $($fmt:tt)*) => {{
+        let _ = write!($out, "{}:", $name);
+        let _ = write!($out, $($fmt)*);
+        $out.push_str("\r\n");
+    }};
+}
+
+/// Redis's `bytesToHuman`: `1023B`, `1.00K`, `1.18M`, `23.54G`...
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [(u64, char); 5] = [
+        (1 << 10, 'K'),
+        (1 << 20, 'M'),
+        (1 << 30, 'G'),
+        (1 << 40, 'T'),
+        (1 << 50, 'P'),
+    ];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    for (i, &(div, unit)) in UNITS.iter().enumerate() {
+        let next = UNITS.get(i + 1).map(|u| u.0).unwrap_or(1 << 60);
+        if n < next {
+            return format!("{:.2}{unit}", n as f64 / div as f64);
+        }
+    }
+    format!("{n}B")
+}
+
+/// `uname -s -r -m`, as Redis's `os` field.
+fn os_name() -> String {
+    // SAFETY: utsname is plain bytes; uname fills the live local.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable utsname.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return String::new();
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    format!(
+        "{} {} {}",
+        field(&u.sysname),
+        field(&u.release),
+        field(&u.machine)
+    )
+}
+
+/// A stable build id: a hash of the version, as Redis hashes its build.
+fn build_id() -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!(
+        "viator-{}-redis-{}",
+        crate::VIATOR_VERSION,
+        crate::REDIS_VERSION
+    )
+    .bytes()
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:x}")
+}
+
+fn server(out: &mut String, shared: &Shared, now_ms: i64) {
+    let cfg = shared.config.read();
+    let uptime = shared.started.elapsed().as_secs();
+    let hz = cfg.hz();
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let config_file = shared
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let port = shared.port();
+    out.push_str("# Server\r\n");
+    field!(out, "redis_version", "{}", crate::REDIS_VERSION);
+    field!(out, "viator_version", "{}", crate::VIATOR_VERSION);
+    field!(out, "redis_git_sha1", "00000000");
+    field!(out, "redis_git_dirty", "0");
+    field!(out, "redis_build_id", "{}", build_id());
+    field!(out, "redis_mode", "standalone");
+    field!(out, "os", "{}", os_name());
+    field!(out, "arch_bits", "{}", usize::BITS);
+    field!(out, "monotonic_clock", "POSIX clock_gettime");
+    field!(out, "multiplexing_api", "epoll");
+    field!(out, "atomicvar_api", "c11-builtin");
+    // Redis prints 0.0.0 when not built by GCC.
+    field!(out, "gcc_version", "0.0.0");
+    field!(out, "process_id", "{}", std::process::id());
+    field!(out, "process_supervised", "no");
+    field!(out, "run_id", "{}", shared.run_id);
+    field!(out, "tcp_port", "{}", port);
+    field!(out, "server_time_usec", "{}", viator_store::clock::now_us());
+    field!(out, "uptime_in_seconds", "{}", uptime);
+    field!(out, "uptime_in_days", "{}", uptime / 86400);
+    field!(out, "hz", "{}", hz);
+    field!(out, "configured_hz", "{}", hz);
+    field!(
+        out,
+        "lru_clock",
+        "{}",
+        viator_store::clock::lru_clock(now_ms)
+    );
+    field!(out, "executable", "{}", exe);
+    field!(out, "config_file", "{}", config_file);
+    field!(
+        out,
+        "io_threads_active",
+        "{}",
+        u8::from(shared.threads.len() > 1)
+    );
+    if port != 0 {
+        out.push_str("listener0:name=tcp");
+        for b in cfg.bind() {
+            let _ = write!(out, ",bind={b}");
+        }
+        let _ = write!(out, ",port={port}\r\n");
+    }
+}
+
+fn clients(out: &mut String, shared: &Shared) {
+    let all = shared.clients.all();
+    let mut blocked = 0;
+    let mut max_in = 0;
+    let mut max_out = 0;
+    for e in &all {
+        if e.blocked.load(Ordering::Relaxed) || e.postponed.load(Ordering::Relaxed) {
+            blocked += 1;
+        }
+        max_in = max_in.max(e.qbuf.load(Ordering::Relaxed));
+        max_out = max_out.max(e.info.lock().omem);
+    }
+    out.push_str("# Clients\r\n");
+    field!(out, "connected_clients", "{}", all.len());
+    field!(out, "cluster_connections", "0");
+    field!(
+        out,
+        "maxclients",
+        "{}",
+        shared.hot.maxclients.load(Ordering::Relaxed)
+    );
+    field!(out, "client_recent_max_input_buffer", "{}", max_in);
+    field!(out, "client_recent_max_output_buffer", "{}", max_out);
+    field!(out, "blocked_clients", "{}", blocked);
+    for f in [
+        "tracking_clients",
+        "pubsub_clients",
+        "watching_clients",
+        "clients_in_timeout_table",
+        "total_watched_keys",
+        "total_blocking_keys",
+        "total_blocking_keys_on_nokey",
+    ] {
+        field!(out, f, "0");
+    }
+}
+
+/// Memory held by client connections: their buffers and state.
+fn clients_memory(shared: &Shared) -> usize {
+    shared
+        .clients
+        .all()
+        .iter()
+        .map(|e| {
+            e.qbuf_cap.load(Ordering::Relaxed)
+                + e.info.lock().obuf
+                + std::mem::size_of::<crate::ClientEntry>()
+                + std::mem::size_of::<viator_store::Client>()
+        })
+        .sum()
+}
+
+fn total_system_memory() -> u64 {
+    // SAFETY: sysconf takes constants and touches no memory.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && size > 0 {
+        pages as u64 * size as u64
+    } else {
+        0
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn memory(out: &mut String, shared: &Shared) {
+    let used = shared.used_memory();
+    let rss = crate::server::rss_bytes();
+    let (peak, peak_ms) = shared.note_memory_peak(used);
+    let startup = shared.memory_startup;
+    let clients = clients_memory(shared);
+    let overhead = startup + clients;
+    let dataset = used.saturating_sub(overhead);
+    let net = used.saturating_sub(startup);
+    let (maxmemory, policy) = {
+        let cfg = shared.config.read();
+        (cfg.maxmemory(), cfg.maxmemory_policy_name())
+    };
+    let sysmem = total_system_memory();
+    let allocator = if crate::alloc::allocated().is_some() {
+        // SAFETY: mi_version takes no arguments and returns an integer.
+        let v = unsafe { libmimalloc_sys::mi_version() };
+        // major, two digits minor, two digits patch.
+        format!("mimalloc-{}.{}.{}", v / 10000, (v / 100) % 100, v % 100)
+    } else {
+        "libc".to_string()
+    };
+    out.push_str("# Memory\r\n");
+    field!(out, "used_memory", "{}", used);
+    field!(out, "used_memory_human", "{}", bytes_to_human(used as u64));
+    field!(out, "used_memory_rss", "{}", rss);
+    field!(
+        out,
+        "used_memory_rss_human",
+        "{}",
+        bytes_to_human(rss as u64)
+    );
+    field!(out, "used_memory_peak", "{}", peak);
+    field!(
+        out,
+        "used_memory_peak_human",
+        "{}",
+        bytes_to_human(peak as u64)
+    );
+    field!(out, "used_memory_peak_time", "{}", peak_ms / 1000);
+    field!(
+        out,
+        "used_memory_peak_perc",
+        "{:.2}%",
+        ratio(used as f64 * 100.0, peak as f64)
+    );
+    field!(out, "used_memory_overhead", "{}", overhead);
+    field!(out, "used_memory_startup", "{}", startup);
+    field!(out, "used_memory_dataset", "{}", dataset);
+    field!(
+        out,
+        "used_memory_dataset_perc",
+        "{:.2}%",
+        ratio(dataset as f64 * 100.0, net as f64)
+    );
+    field!(out, "allocator_allocated", "{}", used);
+    field!(out, "allocator_active", "{}", rss);
+    field!(out, "allocator_resident", "{}", rss);
+    field!(out, "allocator_muzzy", "0");
+    field!(out, "total_system_memory", "{}", sysmem);
+    field!(
+        out,
+        "total_system_memory_human",
+        "{}",
+        bytes_to_human(sysmem)
+    );
+    // No scripting engine yet: nothing is used by one.
+    field!(out, "used_memory_lua", "0");
+    field!(out, "used_memory_vm_eval", "0");
+    field!(out, "used_memory_lua_human", "0B");
+    field!(out, "used_memory_scripts_eval", "0");
+    field!(out, "number_of_cached_scripts", "0");
+    field!(out, "number_of_functions", "0");
+    field!(out, "number_of_libraries", "0");
+    field!(out, "used_memory_vm_functions", "0");
+    field!(out, "used_memory_vm_total", "0");
+    field!(out, "used_memory_vm_total_human", "0B");
+    field!(out, "used_memory_functions", "0");
+    field!(out, "used_memory_scripts", "0");
+    field!(out, "used_memory_scripts_human", "0B");
+    field!(out, "maxmemory", "{}", maxmemory);
+    field!(out, "maxmemory_human", "{}", bytes_to_human(maxmemory));
+    field!(out, "maxmemory_policy", "{}", policy);
+    field!(out, "allocator_frag_ratio", "1.00");
+    field!(out, "allocator_frag_bytes", "0");
+    field!(out, "allocator_rss_ratio", "1.00");
+    field!(out, "allocator_rss_bytes", "0");
+    field!(out, "rss_overhead_ratio", "1.00");
+    field!(out, "rss_overhead_bytes", "0");
+    field!(
+        out,
+        "mem_fragmentation_ratio",
+        "{:.2}",
+        ratio(rss as f64, used as f64)
+    );
+    field!(
+        out,
+        "mem_fragmentation_bytes",
+        "{}",
+        rss as i64 - used as i64
+    );
+    field!(out, "mem_not_counted_for_evict", "0");
+    field!(out, "mem_replication_backlog", "0");
+    field!(out, "mem_total_replication_buffers", "0");
+    field!(out, "mem_replica_full_sync_buffer", "0");
+    field!(out, "mem_clients_slaves", "0");
+    field!(out, "mem_clients_normal", "{}", clients);
+    field!(out, "mem_cluster_links", "0");
+    field!(out, "mem_aof_buffer", "0");
+    field!(out, "mem_allocator", "{}", allocator);
+    field!(out, "mem_overhead_db_hashtable_rehashing", "0");
+    field!(out, "active_defrag_running", "0");
+    field!(out, "lazyfree_pending_objects", "0");
+    field!(out, "lazyfreed_objects", "0");
+}
+
+fn persistence(out: &mut String, shared: &Shared) {
+    let store = &shared.store;
+    out.push_str("# Persistence\r\n");
+    field!(out, "loading", "0");
+    field!(out, "async_loading", "0");
+    field!(out, "current_cow_peak", "0");
+    field!(out, "current_cow_size", "0");
+    field!(out, "current_cow_size_age", "0");
+    field!(out, "current_fork_perc", "0.00");
+    field!(out, "current_save_keys_processed", "0");
+    field!(out, "current_save_keys_total", "0");
+    field!(
+        out,
+        "rdb_changes_since_last_save",
+        "{}",
+        store.dirty.load(Ordering::Relaxed)
+    );
+    field!(out, "rdb_bgsave_in_progress", "0");
+    field!(
+        out,
+        "rdb_last_save_time",
+        "{}",
+        store.lastsave_ms.load(Ordering::Relaxed) / 1000
+    );
+    field!(out, "rdb_last_bgsave_status", "ok");
+    field!(out, "rdb_last_bgsave_time_sec", "-1");
+    field!(out, "rdb_current_bgsave_time_sec", "-1");
+    field!(out, "rdb_saves", "0");
+    field!(out, "rdb_last_cow_size", "0");
+    field!(out, "rdb_last_load_keys_expired", "0");
+    field!(out, "rdb_last_load_keys_loaded", "0");
+    // The append-only file is not implemented yet: it is off whatever
+    // `appendonly` says.
+    field!(out, "aof_enabled", "0");
+    field!(out, "aof_rewrite_in_progress", "0");
+    field!(out, "aof_rewrite_scheduled", "0");
+    field!(out, "aof_last_rewrite_time_sec", "-1");
+    field!(out, "aof_current_rewrite_time_sec", "-1");
+    field!(out, "aof_last_bgrewrite_status", "ok");
+    field!(out, "aof_rewrites", "0");
+    field!(out, "aof_rewrites_consecutive_failures", "0");
+    field!(out, "aof_last_write_status", "ok");
+    field!(out, "aof_last_cow_size", "0");
+    field!(out, "module_fork_in_progress", "0");
+    field!(out, "module_fork_last_cow_size", "0");
+}
+
+fn threads(out: &mut String, shared: &Shared) {
+    let mut clients = vec![0usize; shared.threads.len()];
+    for e in shared.clients.all() {
+        if let Some(n) = clients.get_mut(e.io_thread) {
+            *n += 1;
+        }
+    }
+    out.push_str("# Threads\r\n");
+    for (i, t) in shared.threads.iter().enumerate() {
+        let _ = write!(
+            out,
+            "io_thread_{i}:clients={},reads={},writes={}\r\n",
+            clients[i],
+            t.reads.load(Ordering::Relaxed),
+            t.writes.load(Ordering::Relaxed)
+        );
+    }
+}
+
+fn stats(out: &mut String, shared: &Shared) {
+    let st = &shared.stats;
+    let ss = &shared.store.stats;
+    let (reads, writes, net_in, net_out) = shared.thread_totals();
+    // Reads and writes done by the threads other than the first, as
+    // Redis counts those of its I/O threads apart from the main one.
+    let (thr_reads, thr_writes) = shared.threads.iter().skip(1).fold((0, 0), |a, t| {
+        (
+            a.0 + t.reads.load(Ordering::Relaxed),
+            a.1 + t.writes.load(Ordering::Relaxed),
+        )
+    });
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let (wrongpass, cmd_usec) = {
+        let errors = st.errors.lock();
+        let wrongpass = errors.get("WRONGPASS").copied().unwrap_or(0);
+        let mut usec = 0u64;
+        for c in shared.store.commands().iter() {
+            usec += load(&c.stats.usec);
+            for s in c.subs.values() {
+                usec += load(&s.stats.usec);
+            }
+        }
+        (wrongpass, usec)
+    };
+    out.push_str("# Stats\r\n");
+    field!(
+        out,
+        "total_connections_received",
+        "{}",
+        load(&st.total_connections_received)
+    );
+    field!(
+        out,
+        "total_commands_processed",
+        "{}",
+        load(&st.total_commands_processed)
+    );
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        "{}",
+        load(&st.instantaneous_ops_per_sec)
+    );
+    field!(out, "total_net_input_bytes", "{}", net_in);
+    field!(out, "total_net_output_bytes", "{}", net_out);
+    field!(out, "total_net_repl_input_bytes", "0");
+    field!(out, "total_net_repl_output_bytes", "0");
+    field!(
+        out,
+        "instantaneous_input_kbps",
+        "{:.2}",
+        load(&st.instantaneous_input_kbps_x100) as f64 / 100.0
+    );
+    field!(
+        out,
+        "instantaneous_output_kbps",
+        "{:.2}",
+        load(&st.instantaneous_output_kbps_x100) as f64 / 100.0
+    );
+    field!(out, "instantaneous_input_repl_kbps", "0.00");
+    field!(out, "instantaneous_output_repl_kbps", "0.00");
+    field!(
+        out,
+        "rejected_connections",
+        "{}",
+        load(&st.rejected_connections)
+    );
+    field!(out, "sync_full", "0");
+    field!(out, "sync_partial_ok", "0");
+    field!(out, "sync_partial_err", "0");
+    field!(out, "expired_subkeys", "0");
+    field!(out, "expired_keys", "{}", load(&ss.expired_keys));
+    field!(
+        out,
+        "expired_stale_perc",
+        "{:.2}",
+        load(&ss.expired_stale_perc) as f64
+    );
+    field!(
+        out,
+        "expired_time_cap_reached_count",
+        "{}",
+        load(&ss.expired_time_cap_reached_count)
+    );
+    field!(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        "{}",
+        load(&ss.expire_cycle_cpu_milliseconds)
+    );
+    field!(out, "evicted_keys", "{}", load(&ss.evicted_keys));
+    field!(out, "evicted_clients", "0");
+    field!(out, "evicted_scripts", "0");
+    field!(out, "total_eviction_exceeded_time", "0");
+    field!(out, "current_eviction_exceeded_time", "0");
+    field!(out, "keyspace_hits", "{}", load(&ss.keyspace_hits));
+    field!(out, "keyspace_misses", "{}", load(&ss.keyspace_misses));
+    field!(out, "pubsub_channels", "0");
+    field!(out, "pubsub_patterns", "0");
+    field!(out, "pubsubshard_channels", "0");
+    field!(out, "latest_fork_usec", "0");
+    field!(out, "total_forks", "0");
+    field!(out, "migrate_cached_sockets", "0");
+    field!(out, "slave_expires_tracked_keys", "0");
+    field!(out, "active_defrag_hits", "0");
+    field!(out, "active_defrag_misses", "0");
+    field!(out, "active_defrag_key_hits", "0");
+    field!(out, "active_defrag_key_misses", "0");
+    field!(out, "total_active_defrag_time", "0");
+    field!(out, "current_active_defrag_time", "0");
+    field!(out, "tracking_total_keys", "0");
+    field!(out, "tracking_total_items", "0");
+    field!(out, "tracking_total_prefixes", "0");
+    field!(
+        out,
+        "unexpected_error_replies",
+        "{}",
+        load(&st.unexpected_error_replies)
+    );
+    field!(
+        out,
+        "total_error_replies",
+        "{}",
+        load(&st.total_error_replies)
+    );
+    field!(out, "dump_payload_sanitizations", "0");
+    field!(out, "total_reads_processed", "{}", reads);
+    field!(out, "total_writes_processed", "{}", writes);
+    field!(out, "io_threaded_reads_processed", "{}", thr_reads);
+    field!(out, "io_threaded_writes_processed", "{}", thr_writes);
+    field!(out, "io_threaded_total_prefetch_batches", "0");
+    field!(out, "io_threaded_total_prefetch_entries", "0");
+    field!(
+        out,
+        "client_query_buffer_limit_disconnections",
+        "{}",
+        load(&st.client_query_buffer_limit_disconnections)
+    );
+    field!(out, "client_output_buffer_limit_disconnections", "0");
+    field!(out, "reply_buffer_shrinks", "0");
+    field!(out, "reply_buffer_expands", "0");
+    // Each read wakes a connection for one pass over its requests: the
+    // closest thing to an event loop cycle.
+    field!(out, "eventloop_cycles", "{}", reads);
+    field!(out, "eventloop_duration_sum", "0");
+    field!(out, "eventloop_duration_cmd_sum", "{}", cmd_usec);
+    field!(out, "instantaneous_eventloop_cycles_per_sec", "0");
+    field!(out, "instantaneous_eventloop_duration_usec", "0");
+    field!(out, "acl_access_denied_auth", "{}", wrongpass);
+    field!(out, "acl_access_denied_cmd", "0");
+    field!(out, "acl_access_denied_key", "0");
+    field!(out, "acl_access_denied_channel", "0");
+}
+
+fn replication(out: &mut String, shared: &Shared) {
+    let backlog = shared
+        .config
+        .read()
+        .get_string(crate::config::Opt::ReplBacklogSize);
+    out.push_str("# Replication\r\n");
+    field!(out, "role", "master");
+    field!(out, "connected_slaves", "0");
+    field!(out, "master_failover_state", "no-failover");
+    field!(out, "master_replid", "{}", shared.replid);
+    field!(
+        out,
+        "master_replid2",
+        "0000000000000000000000000000000000000000"
+    );
+    field!(out, "master_repl_offset", "0");
+    field!(out, "second_repl_offset", "-1");
+    field!(out, "repl_backlog_active", "0");
+    field!(
+        out,
+        "repl_backlog_size",
+        "{}",
+        String::from_utf8_lossy(&backlog)
+    );
+    field!(out, "repl_backlog_first_byte_offset", "0");
+    field!(out, "repl_backlog_histlen", "0");
+}
+
+fn rusage(who: libc::c_int) -> Option<libc::rusage> {
+    // SAFETY: rusage is plain integers; getrusage fills the live local.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage.
+    (unsafe { libc::getrusage(who, &mut ru) } == 0).then_some(ru)
+}
+
+fn cpu(out: &mut String) {
+    let tv = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
+    let zero = || format!("{}.{:06}", 0, 0);
+    out.push_str("# CPU\r\n");
+    let me = rusage(libc::RUSAGE_SELF);
+    let children = rusage(libc::RUSAGE_CHILDREN);
+    field!(
+        out,
+        "used_cpu_sys",
+        "{}",
+        me.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
+    );
+    field!(
+        out,
+        "used_cpu_user",
+        "{}",
+        me.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
+    );
+    field!(
+        out,
+        "used_cpu_sys_children",
+        "{}",
+        children.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
+    );
+    field!(
+        out,
+        "used_cpu_user_children",
+        "{}",
+        children.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
+    );
+    // Viator has no single main thread: the thread answering INFO stands
+    // for it, as on Linux Redis reports the thread running INFO.
+    let thread = rusage(libc::RUSAGE_THREAD);
+    field!(
+        out,
+        "used_cpu_sys_main_thread",
+        "{}",
+        thread.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
+    );
+    field!(
+        out,
+        "used_cpu_user_main_thread",
+        "{}",
+        thread.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
+    );
+}
+
+fn commandstats(out: &mut String, shared: &Shared) {
+    let mut lines: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |c: &viator_store::Command| {
+        let s = &c.stats;
+        let calls = s.calls.load(Ordering::Relaxed);
+        let usec = s.usec.load(Ordering::Relaxed);
+        let rejected = s.rejected_calls.load(Ordering::Relaxed);
+        let failed = s.failed_calls.load(Ordering::Relaxed);
+        if calls == 0 && rejected == 0 && failed == 0 {
+            return;
+        }
+        let per_call = if calls == 0 {
+            0.0
+        } else {
+            usec as f32 / calls as f32
+        };
+        lines.insert(
+            c.full_name.to_string(),
+            format!(
+                "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+                c.full_name
+            ),
+        );
+    };
+    for c in shared.store.commands().iter() {
+        add(c);
+        for s in c.subs.values() {
+            add(s);
+        }
+    }
+    out.push_str("# Commandstats\r\n");
+    for l in lines.values() {
+        out.push_str(l);
+    }
+}
+
+fn errorstats(out: &mut String, shared: &Shared) {
+    let errors: BTreeMap<String, u64> = shared
+        .stats
+        .errors
+        .lock()
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    out.push_str("# Errorstats\r\n");
+    for (code, n) in errors {
+        let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+    }
+}
+
+fn keyspace(out: &mut String, shared: &Shared) {
+    let store = &shared.store;
+    out.push_str("# Keyspace\r\n");
+    for db in 0..store.db_count() {
+        let keys = store.db_size(db);
+        if keys == 0 {
+            continue;
+        }
+        let expires = store.db_expires(db);
+        // avg_ttl: Redis estimates it while sampling for active expiry;
+        // the store keeps no such estimate, so it reads 0 as Redis's does
+        // before its first estimate.
+        let _ = write!(
+            out,
+            "db{db}:keys={keys},expires={expires},avg_ttl=0,subexpiry=0\r\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_match_redis() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1_237_592), "1.18M");
+        assert_eq!(bytes_to_human(25_276_502_016), "23.54G");
+        assert_eq!(bytes_to_human(1 << 40), "1.00T");
+    }
+
+    #[test]
+    fn section_selection() {
+        let b = |v: &[&str]| {
+            v.iter()
+                .map(|s| bytes::Bytes::from(s.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(wanted(&[]), DEFAULT_SECTIONS);
+        assert_eq!(wanted(&b(&["CPU", "server", "cpu"])), ["server", "cpu"]);
+        assert_eq!(wanted(&b(&["all"])), SECTIONS);
+        assert_eq!(wanted(&b(&["nosuch"])), Vec::<&str>::new());
+        assert!(wanted(&b(&["everything"])).contains(&"commandstats"));
+        assert!(!wanted(&b(&["default"])).contains(&"commandstats"));
+    }
+}
