@@ -649,6 +649,27 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether the server listening on `port` is the process `pid`: a free port
+/// can be taken by another test's server between the check and the spawn,
+/// and then the connection would reach that one.
+fn serves_pid(port: u16, pid: u32) -> bool {
+    let Ok(s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    if s.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+        return false;
+    }
+    let mut c = Conn {
+        r: BufReader::new(s),
+    };
+    match c.call(&[b"INFO".to_vec(), b"server".to_vec()]) {
+        Ok(Node::Blob(_, Some(text))) => String::from_utf8_lossy(&text)
+            .lines()
+            .any(|l| l.trim_end() == format!("process_id:{pid}")),
+        _ => false,
+    }
+}
+
 /// Debian's redis-server as a child process, killed on drop.
 struct RedisServer {
     child: Child,
@@ -657,7 +678,7 @@ struct RedisServer {
 
 impl RedisServer {
     fn start() -> RedisServer {
-        for _attempt in 0..5 {
+        for _attempt in 0..10 {
             let port = free_port();
             let child = Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -673,7 +694,7 @@ impl RedisServer {
                 if let Ok(Some(_)) = server.child.try_wait() {
                     break; // The port was taken meanwhile: try another.
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if serves_pid(port, server.child.id()) {
                     return server;
                 }
                 std::thread::sleep(Duration::from_millis(20));

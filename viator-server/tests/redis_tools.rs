@@ -10,7 +10,7 @@
 //! `PATH` (Debian's redis-tools). `.ci/run` installs them and runs
 //! `cargo test -p viator-server --test redis_tools -- --ignored`.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -23,7 +23,7 @@ struct Viator {
 
 impl Viator {
     fn start() -> Viator {
-        for _attempt in 0..5 {
+        for _attempt in 0..10 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
                 .local_addr()
@@ -49,7 +49,9 @@ impl Viator {
                 if let Ok(Some(_)) = v.child.try_wait() {
                     break; // Port taken meanwhile: try another.
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // The port may have been taken by another test's server
+                // meanwhile: make sure the one answering is ours.
+                if serves_pid(port, v.child.id()) {
                     return v;
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -80,6 +82,36 @@ impl Viator {
         );
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
+}
+
+/// Whether the server on `port` says (INFO server) that it is process `pid`.
+fn serves_pid(port: u16, pid: u32) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    if s.set_read_timeout(Some(Duration::from_secs(5))).is_err()
+        || s.write_all(b"INFO server\r\n").is_err()
+    {
+        return false;
+    }
+    // Read until the end of the bulk reply (or a timeout).
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let want = format!("\r\nprocess_id:{pid}\r\n");
+    while let Ok(n) = s.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if text.contains(&want) {
+            return true;
+        }
+        if text.ends_with("\r\n\r\n") || text.starts_with('-') {
+            break;
+        }
+    }
+    false
 }
 
 impl Drop for Viator {
