@@ -7,7 +7,10 @@ use viator_protocol::ReplyBuf;
 use viator_store::{Client, Store, StoreOptions};
 
 fn run(store: &Store, client: &mut Client, words: &[&str]) -> String {
-    let args: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+    let args: Vec<Bytes> = words
+        .iter()
+        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+        .collect();
     let mut out = ReplyBuf::new();
     store.execute(client, &args, &mut out);
     String::from_utf8_lossy(out.as_bytes()).into_owned()

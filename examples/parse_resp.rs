@@ -7,12 +7,17 @@ use bytes::BytesMut;
 use viator_protocol::{Limits, Parsed, parse_command};
 
 fn main() {
-    let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1"[..]);
+    let mut buf = BytesMut::from(
+        &b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1"[..],
+    );
     let mut args = Vec::new();
     loop {
         match parse_command(&mut buf, &Limits::default(), &mut args) {
             Ok(Parsed::Command) => {
-                let words: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                let words: Vec<String> = args
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
                 println!("command: {words:?}");
             }
             Ok(Parsed::Incomplete { .. }) => {

@@ -8,11 +8,11 @@ use std::sync::atomic::Ordering;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use viator_protocol::{Limits, Parsed, ReplyBuf, parse_command};
+use viator_protocol::{CommandParser, Limits, Parsed, ReplyBuf};
 use viator_store::Client;
 
 use crate::clients::ClientEntry;
-use crate::dispatch::{After, dispatch};
+use crate::dispatch::{After, Batch, dispatch, set_last_cmd};
 use crate::server::{ListenerSlot, Shared};
 
 /// Initial size of a connection's read buffer (Redis's PROTO_IOBUF_LEN).
@@ -86,6 +86,27 @@ fn socket2_keepalive(fd: i32, interval: u64) -> std::io::Result<()> {
     set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)
 }
 
+/// Redis's reply to a connection refused by protected mode.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode (on by default): with no password for the default user,
+/// only loopback clients are accepted, as Redis does.
+fn refused_by_protected_mode(shared: &Shared, peer: std::net::IpAddr) -> bool {
+    let cfg = shared.config.read();
+    protected_mode_refuses(cfg.protected_mode(), cfg.requirepass().is_some(), peer)
+}
+
+/// The rule of [`refused_by_protected_mode`], on plain values.
+fn protected_mode_refuses(protected: bool, has_password: bool, peer: std::net::IpAddr) -> bool {
+    let local = match peer {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    protected && !has_password && !local
+}
+
 /// Serves one connection until it closes. `worker` is the index of the
 /// worker thread running it.
 pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
@@ -102,6 +123,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
             .await;
+        return;
+    }
+    if refused_by_protected_mode(&shared, addr.ip()) {
+        let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
         return;
     }
     shared
@@ -124,6 +149,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         entry: entry.clone(),
         out: ReplyBuf::with_capacity(READ_CHUNK),
         args: Vec::new(),
+        parser: CommandParser::new(),
         pending: false,
         worker,
     };
@@ -138,6 +164,9 @@ struct Conn {
     entry: Arc<ClientEntry>,
     out: ReplyBuf,
     args: Vec<Bytes>,
+    /// The request parser, which remembers how far an incomplete request
+    /// was parsed.
+    parser: CommandParser,
     /// `args` holds a request that a CLIENT PAUSE held back: it runs
     /// before anything else is parsed.
     pending: bool,
@@ -174,11 +203,14 @@ impl Conn {
                     .net_input_bytes
                     .fetch_add(n as u64, Ordering::Relaxed);
                 self.entry.net_in.fetch_add(n as u64, Ordering::Relaxed);
-                self.entry
-                    .last_interaction_ms
-                    .store(viator_store::clock::now_ms(), Ordering::Relaxed);
             }
-            let step = self.process(shared, &mut rbuf);
+            // One clock read per batch: the last interaction time and the
+            // start of the first command.
+            let now_us = viator_store::clock::now_us();
+            self.entry
+                .last_interaction_ms
+                .store(now_us / 1000, Ordering::Relaxed);
+            let step = self.process(shared, &mut rbuf, now_us);
             if !self.out.is_empty() {
                 let wrote = self.out.len();
                 stream.write_all(self.out.buffer_mut()).await?;
@@ -259,7 +291,7 @@ impl Conn {
 
     /// Runs the held request, if any, then every complete request in
     /// `rbuf`.
-    fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut) -> Step {
+    fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut, now_us: i64) -> Step {
         let mut limits = Limits {
             max_bulk_len: shared.hot.proto_max_bulk_len.load(Ordering::Relaxed),
             authenticated: self.client.user.is_some(),
@@ -276,9 +308,13 @@ impl Conn {
         }
         let mut ran = 0u64;
         let mut step = Step::Read;
+        let mut batch = Batch {
+            clock_us: now_us,
+            ..Batch::default()
+        };
         loop {
             if !self.pending {
-                match parse_command(rbuf, &limits, &mut self.args) {
+                match self.parser.parse(rbuf, &limits, &mut self.args) {
                     Ok(Parsed::Command) => {}
                     Ok(Parsed::Incomplete { need }) => {
                         if need > rbuf.len() {
@@ -287,7 +323,7 @@ impl Conn {
                         break;
                     }
                     Err(e) => {
-                        self.out.error(&format!("ERR {e}"));
+                        e.write_reply(&mut self.out);
                         shared.stats.count_errors(self.out.take_errors());
                         crate::log::verbose(&format!(
                             "Protocol error ({e}) from client: id={} addr={}",
@@ -305,6 +341,7 @@ impl Conn {
                 &self.entry,
                 &self.args,
                 &mut self.out,
+                &mut batch,
             );
             // An AUTH lifts the unauthenticated limits from the very next
             // request, as Redis checks them per request.
@@ -326,6 +363,9 @@ impl Conn {
         if !self.pending {
             self.args.clear();
         }
+        if let Some(last) = batch.last {
+            set_last_cmd(&self.entry, last);
+        }
         if ran > 0 {
             shared
                 .stats
@@ -342,5 +382,24 @@ impl Conn {
             .qbuf_cap
             .store(rbuf.capacity(), Ordering::Relaxed);
         step
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protected_mode_refuses;
+
+    #[test]
+    fn protected_mode_lets_only_loopback_in_without_a_password() {
+        let lo4 = "127.0.0.1".parse().unwrap();
+        let lo6 = "::1".parse().unwrap();
+        let mapped = "::ffff:127.0.0.1".parse().unwrap();
+        let remote = "10.1.2.3".parse().unwrap();
+        assert!(!protected_mode_refuses(true, false, lo4));
+        assert!(!protected_mode_refuses(true, false, lo6));
+        assert!(!protected_mode_refuses(true, false, mapped));
+        assert!(protected_mode_refuses(true, false, remote));
+        assert!(!protected_mode_refuses(true, true, remote));
+        assert!(!protected_mode_refuses(false, false, remote));
     }
 }

@@ -25,17 +25,46 @@ pub enum After {
     Paused,
 }
 
+/// What a connection keeps between the requests of one batch.
+#[derive(Default)]
+pub struct Batch<'s> {
+    /// The clock, in unix microseconds: read once when the batch starts,
+    /// then advanced to each command's end, so a command costs one clock
+    /// read (its end) rather than two.
+    pub clock_us: i64,
+    /// The last top-level command resolved: pipelines mostly repeat one
+    /// command, and this skips the table lookup for the repeats.
+    pub cached: Option<&'s Command>,
+    /// The last command looked up, for CLIENT LIST's `cmd=`: `None` for an
+    /// unknown one. Stored in the registry once per batch.
+    pub last: Option<Option<&'s Command>>,
+}
+
+/// The cached command if the request names it (any case) with a valid
+/// number of arguments.
+fn cached<'s>(batch: &Batch<'s>, args: &[Bytes]) -> Option<&'s Command> {
+    let cmd = batch.cached?;
+    let name = args.first()?;
+    (name.eq_ignore_ascii_case(cmd.spec.name.as_bytes()) && cmd.spec.arity_ok(args.len()))
+        .then_some(cmd)
+}
+
 /// Runs one request and writes its reply.
-pub fn dispatch(
-    shared: &Shared,
+pub fn dispatch<'s>(
+    shared: &'s Shared,
     client: &mut Client,
     entry: &ClientEntry,
     args: &[Bytes],
     out: &mut ReplyBuf,
+    batch: &mut Batch<'s>,
 ) -> After {
     let store = &shared.store;
     let reply_start = out.len();
-    let cmd = match store.commands().resolve(args) {
+    let resolved = match cached(batch, args) {
+        Some(cmd) => Ok(cmd),
+        None => store.commands().resolve(args),
+    };
+    let cmd = match resolved {
         Ok(cmd) => cmd,
         Err((err, cmd)) => {
             // Redis counts a rejected call against a command it found (a
@@ -45,15 +74,25 @@ pub fn dispatch(
             if let Some(c) = found {
                 c.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }
-            set_last_cmd(entry, found.map_or("NULL", |c| &c.full_name), found);
+            batch.last = Some(found);
             viator_store::commands::reply_lookup_error(&err, cmd, args, out);
             shared.stats.count_errors(out.take_errors());
             return finish(client, out, reply_start);
         }
     };
-    // Set at lookup, before any check and before the call, as Redis does:
-    // CLIENT LIST shows itself, a refused command and a paused one.
-    set_last_cmd(entry, &cmd.full_name, Some(cmd));
+    // Only top-level commands are cached: a subcommand's own name (`get`
+    // of `config|get`) is not what the request starts with.
+    if cmd.full_name.len() == cmd.spec.name.len() {
+        batch.cached = Some(cmd);
+    }
+    // Recorded at lookup, before any check and before the call, as Redis
+    // does. Other clients see it once the batch ends (as in Redis, which
+    // serves one client's whole batch before anyone else); a subcommand
+    // (CLIENT LIST or INFO of itself) needs it now.
+    batch.last = Some(Some(cmd));
+    if cmd.full_name.len() != cmd.spec.name.len() {
+        set_last_cmd(entry, Some(cmd));
+    }
     if let Some(err) = refuse(shared, client, entry, cmd) {
         cmd.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         out.error(&err);
@@ -65,20 +104,28 @@ pub fn dispatch(
     if shared.pause.blocks(cmd.spec.flags) {
         return After::Paused;
     }
-    store.call(cmd, shared, client, args, out);
-    shared.stats.count_errors(out.take_errors());
+    if batch.clock_us == 0 {
+        batch.clock_us = viator_store::clock::now_us();
+    }
+    batch.clock_us = store.call_at(cmd, shared, client, args, out, batch.clock_us);
+    if out.has_errors() {
+        shared.stats.count_errors(out.take_errors());
+    }
     finish(client, out, reply_start)
 }
 
-/// Records the last command of a client for CLIENT LIST (`cmd=`): one
-/// uncontended lock per request, and a new name stored only when it
-/// changes.
-fn set_last_cmd(entry: &ClientEntry, name: &str, cmd: Option<&Command>) {
+/// Records the last command of a client for CLIENT LIST (`cmd=`; `NULL`
+/// for an unknown command). A new name is stored only when it changes.
+pub fn set_last_cmd(entry: &ClientEntry, cmd: Option<&Command>) {
     let mut info = entry.info.lock();
-    if *info.last_cmd != *name {
+    let same = match cmd {
+        Some(c) => std::sync::Arc::ptr_eq(&info.last_cmd, &c.full_name),
+        None => &*info.last_cmd == "NULL",
+    };
+    if !same {
         info.last_cmd = match cmd {
             Some(c) => c.full_name.clone(),
-            None => std::sync::Arc::from(name),
+            None => std::sync::Arc::from("NULL"),
         };
     }
 }

@@ -45,10 +45,17 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     let argv: Vec<String> = std::env::args().collect();
-    let program = argv.first().cloned().unwrap_or_else(|| "viator-server".into());
+    let program = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "viator-server".into());
     let startup = match config::parse_args(&argv[1..]) {
         Ok(ArgsOutcome::Run(s)) => s,
-        Ok(ArgsOutcome::Exit { stdout, stderr, code }) => {
+        Ok(ArgsOutcome::Exit {
+            stdout,
+            stderr,
+            code,
+        }) => {
             print!("{stdout}");
             eprint!("{stderr}");
             return ExitCode::from(code as u8);
@@ -72,13 +79,20 @@ fn main() -> ExitCode {
     for w in cfg.startup_warnings() {
         log::warning(&w);
     }
-    let pidfile = cfg.pidfile().or_else(|| cfg.daemonize().then(|| PathBuf::from("/var/run/redis_6379.pid")));
+    let pidfile = cfg.pidfile().or_else(|| {
+        cfg.daemonize()
+            .then(|| PathBuf::from("/var/run/redis_6379.pid"))
+    });
     let port = cfg.port();
     let show = cfg.clone();
     let server = match Server::start(cfg, startup.config_file.clone()) {
         Ok(s) => s,
         Err(StartError::Listen { port, source }) => {
-            log::warning(&log::could_not_create_tcp_socket("*", port, &source.to_string()));
+            log::warning(&log::could_not_create_tcp_socket(
+                "*",
+                port,
+                &source.to_string(),
+            ));
             log::warning(&log::failed_listening(port, "tcp"));
             return ExitCode::from(1);
         }
@@ -108,24 +122,32 @@ fn main() -> ExitCode {
 /// Turns SIGTERM and SIGINT into a shutdown, as Redis does.
 fn watch_signals(server: &Server) {
     let shared = server.shared().clone();
-    let spawned = std::thread::Builder::new().name("viator-signals".into()).spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-            return;
-        };
-        rt.block_on(async {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let spawned = std::thread::Builder::new()
+        .name("viator-signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
-            let name = tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            };
-            log::warning(&format!("Received {name} scheduling shutdown..."));
-            viator_server::cmds::admin::prepare_shutdown(&shared, false);
-            shared.request_shutdown(true);
+            rt.block_on(async {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                log::warning(&format!("Received {name} scheduling shutdown..."));
+                viator_server::cmds::admin::prepare_shutdown(&shared, false);
+                shared.request_shutdown(true);
+            });
         });
-    });
     if let Err(e) = spawned {
         log::warning(&format!("Cannot watch signals: {e}"));
     }

@@ -101,6 +101,9 @@ mod tests {
             c = lfu_touch(c, now, 10, 1, 0.0);
         }
         assert_eq!(c & 0xff, LFU_INIT_VAL + 10);
-        assert_eq!(lfu_decayed_counter(c, now + 3 * 60_000, 1), LFU_INIT_VAL + 7);
+        assert_eq!(
+            lfu_decayed_counter(c, now + 3 * 60_000, 1),
+            LFU_INIT_VAL + 7
+        );
     }
 }

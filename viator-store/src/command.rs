@@ -235,7 +235,12 @@ impl KeySpec {
     }
 
     /// Keys from argument `index` to the end (`lastkey` -1), every `step`.
-    pub const fn range(index: i32, lastkey: i32, step: i32, flags: &'static [&'static str]) -> KeySpec {
+    pub const fn range(
+        index: i32,
+        lastkey: i32,
+        step: i32,
+        flags: &'static [&'static str],
+    ) -> KeySpec {
         KeySpec {
             flags,
             begin: BeginSearch::Index(index),
@@ -468,7 +473,12 @@ pub struct CommandStats {
 
 impl CommandStats {
     fn reset(&self) {
-        for c in [&self.calls, &self.usec, &self.rejected_calls, &self.failed_calls] {
+        for c in [
+            &self.calls,
+            &self.usec,
+            &self.rejected_calls,
+            &self.failed_calls,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }
@@ -532,7 +542,10 @@ pub enum LookupError {
 /// Looks `name` up in a map keyed by lower-case names, folding its case on
 /// the stack: no allocation on the command path. Names longer than any
 /// command are simply not found.
-fn lookup_lowercase<'a>(map: &'a ahash::HashMap<&'static str, Box<Command>>, name: &[u8]) -> Option<&'a Command> {
+fn lookup_lowercase<'a>(
+    map: &'a ahash::HashMap<&'static str, Box<Command>>,
+    name: &[u8],
+) -> Option<&'a Command> {
     let mut buf = [0u8; 64];
     let lower = buf.get_mut(..name.len())?;
     lower.copy_from_slice(name);
@@ -561,7 +574,8 @@ impl CommandTable {
 
     /// Adds (or replaces) a command.
     pub fn add(&mut self, spec: CommandSpec) {
-        self.commands.insert(spec.name, Box::new(Command::new(spec, None)));
+        self.commands
+            .insert(spec.name, Box::new(Command::new(spec, None)));
     }
 
     /// Binds an implementation to a command or subcommand declared without

@@ -11,7 +11,12 @@ use crate::errors;
 use crate::store::Store;
 
 /// Writes the error Redis gives when a request names no runnable command.
-pub fn reply_lookup_error(err: &LookupError, cmd: Option<&Command>, args: &[Bytes], out: &mut ReplyBuf) {
+pub fn reply_lookup_error(
+    err: &LookupError,
+    cmd: Option<&Command>,
+    args: &[Bytes],
+    out: &mut ReplyBuf,
+) {
     match err {
         LookupError::Unknown => {
             let name = args.first().map(|a| &a[..]).unwrap_or(b"");
@@ -35,8 +40,14 @@ pub fn reply_lookup_error(err: &LookupError, cmd: Option<&Command>, args: &[Byte
             ));
         }
         LookupError::UnknownSub => {
-            let container = args.first().map(|a| String::from_utf8_lossy(a).to_ascii_uppercase()).unwrap_or_default();
-            let sub = args.get(1).map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+            let container = args
+                .first()
+                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+                .unwrap_or_default();
+            let sub = args
+                .get(1)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .unwrap_or_default();
             out.error(&format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
                 truncate_bytes(&sub, 128),
@@ -98,18 +109,39 @@ impl Store {
 
     /// Runs a resolved command and updates its counters. The caller has
     /// done every check (arity included).
-    pub fn call(&self, cmd: &Command, host: &dyn Host, client: &mut Client, args: &[Bytes], out: &mut ReplyBuf) {
+    pub fn call(
+        &self,
+        cmd: &Command,
+        host: &dyn Host,
+        client: &mut Client,
+        args: &[Bytes],
+        out: &mut ReplyBuf,
+    ) {
+        self.call_at(cmd, host, client, args, out, crate::clock::now_us());
+    }
+
+    /// [`Store::call`] for a caller that already read the clock: `start_us`
+    /// (unix microseconds, "now") is the command's time and the start of its
+    /// duration. Returns the time it finished, which a connection running a
+    /// pipeline passes as the next command's start: one clock read per
+    /// command instead of two.
+    pub fn call_at(
+        &self,
+        cmd: &Command,
+        host: &dyn Host,
+        client: &mut Client,
+        args: &[Bytes],
+        out: &mut ReplyBuf,
+        start_us: i64,
+    ) -> i64 {
         let Some(handler) = cmd.handler else {
             out.error(&format!(
                 "ERR unknown command '{}', with args beginning with: ",
                 cmd.full_name
             ));
-            return;
+            return start_us;
         };
         let errors_before = out.has_errors();
-        // One clock read gives both the command's time and the start of its
-        // duration, as Redis's call() does with ustime().
-        let start_us = crate::clock::now_us();
         let mut ctx = Ctx {
             store: self,
             client,
@@ -119,11 +151,13 @@ impl Store {
             now_ms: start_us / 1000,
         };
         handler(&mut ctx);
-        let usec = (crate::clock::now_us() - start_us).max(0) as u64;
+        let end_us = crate::clock::now_us();
+        let usec = (end_us - start_us).max(0) as u64;
         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
         cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
         if !errors_before && ctx.out.has_errors() {
             cmd.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }
+        end_us
     }
 }

@@ -90,7 +90,11 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
         return report;
     }
     let start = Instant::now();
-    let effort = store.settings.active_expire_effort.load(Ordering::Relaxed).clamp(1, 10) as usize;
+    let effort = store
+        .settings
+        .active_expire_effort
+        .load(Ordering::Relaxed)
+        .clamp(1, 10) as usize;
     let per_loop = 20 + 20 / 4 * (effort - 1);
     'dbs: for db in 0..store.db_count() {
         for lock in store.db(db).shards() {
@@ -116,9 +120,13 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
         }
     }
     let stats = &store.stats;
-    stats.expired_keys.fetch_add(report.expired as u64, Ordering::Relaxed);
+    stats
+        .expired_keys
+        .fetch_add(report.expired as u64, Ordering::Relaxed);
     if report.timed_out {
-        stats.expired_time_cap_reached_count.fetch_add(1, Ordering::Relaxed);
+        stats
+            .expired_time_cap_reached_count
+            .fetch_add(1, Ordering::Relaxed);
     }
     stats
         .expire_cycle_cpu_milliseconds
@@ -145,7 +153,10 @@ mod tests {
                     1 => Some(now + 3_600_000),
                     _ => None,
                 };
-                ks.set(Entry::new(key.as_bytes(), NewValue::Str(b"v"), expire), false);
+                ks.set(
+                    Entry::new(key.as_bytes(), NewValue::Str(b"v"), expire),
+                    false,
+                );
             }
         }
         let mut total = 0;

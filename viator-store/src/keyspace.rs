@@ -54,7 +54,12 @@ pub struct Keyspace<'a> {
 
 impl<'a> Keyspace<'a> {
     /// Locks the shards holding `keys` in database `db`, in shard order.
-    pub fn lock_keys<K: AsRef<[u8]>>(store: &'a Store, db: usize, keys: &[K], now_ms: i64) -> Keyspace<'a> {
+    pub fn lock_keys<K: AsRef<[u8]>>(
+        store: &'a Store,
+        db: usize,
+        keys: &[K],
+        now_ms: i64,
+    ) -> Keyspace<'a> {
         let shards = store.db(db).shards();
         let mut hint = (0, 0, 0);
         let guards = if let [k] = keys {
@@ -64,7 +69,10 @@ impl<'a> Keyspace<'a> {
             let s = store.shard_of(h);
             Guards::One(s, shards[s].lock())
         } else {
-            let mut idx: Vec<usize> = keys.iter().map(|k| store.shard_of(hash_key(k.as_ref()))).collect();
+            let mut idx: Vec<usize> = keys
+                .iter()
+                .map(|k| store.shard_of(hash_key(k.as_ref())))
+                .collect();
             idx.sort_unstable();
             idx.dedup();
             Guards::Many(idx.into_iter().map(|s| (s, shards[s].lock())).collect())
@@ -92,7 +100,13 @@ impl<'a> Keyspace<'a> {
 
     /// Locks every shard of database `db`.
     pub fn lock_db(store: &'a Store, db: usize, now_ms: i64) -> Keyspace<'a> {
-        let guards = store.db(db).shards().iter().enumerate().map(|(i, s)| (i, s.lock())).collect();
+        let guards = store
+            .db(db)
+            .shards()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.lock()))
+            .collect();
         Keyspace {
             store,
             db,
@@ -153,7 +167,10 @@ impl<'a> Keyspace<'a> {
         if expired {
             shard.table.remove_at(slot);
             shard.expires.remove(hash);
-            self.store.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.store
+                .stats
+                .expired_keys
+                .fetch_add(1, Ordering::Relaxed);
         }
         expired
     }
@@ -460,7 +477,10 @@ impl<'a> Keyspace<'a> {
         let mut order = dbs.to_vec();
         order.sort_unstable();
         order.dedup();
-        order.into_iter().map(|db| Keyspace::lock_db(store, db, now_ms)).collect()
+        order
+            .into_iter()
+            .map(|db| Keyspace::lock_db(store, db, now_ms))
+            .collect()
     }
 
     /// Empties every locked shard and returns what the shards held, so that
@@ -468,7 +488,9 @@ impl<'a> Keyspace<'a> {
     /// thread, for FLUSHDB/FLUSHALL ASYNC) instead of while holding the
     /// locks.
     pub fn take_contents(&mut self) -> Vec<Shard> {
-        self.cells().map(|c| std::mem::take(&mut *c.borrow_mut())).collect()
+        self.cells()
+            .map(|c| std::mem::take(&mut *c.borrow_mut()))
+            .collect()
     }
 
     /// Swaps the contents of every shard of this view with the same shard of
@@ -476,7 +498,8 @@ impl<'a> Keyspace<'a> {
     /// (see [`Keyspace::lock_dbs`]); returns false, and swaps nothing, if
     /// either does not.
     pub fn swap_contents(&mut self, other: &mut Keyspace<'_>) -> bool {
-        let whole = |v: &Guards<'_>| matches!(v, Guards::Many(g) if g.len() == self.store.shard_count());
+        let whole =
+            |v: &Guards<'_>| matches!(v, Guards::Many(g) if g.len() == self.store.shard_count());
         if !whole(&self.guards) || !whole(&other.guards) {
             return false;
         }

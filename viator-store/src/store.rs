@@ -86,12 +86,18 @@ impl EvictionPolicy {
 
     /// Whether the access clock of keys holds LFU counters.
     pub fn is_lfu(self) -> bool {
-        matches!(self, EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu)
+        matches!(
+            self,
+            EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu
+        )
     }
 
     /// Whether the access clock of keys holds LRU times.
     pub fn is_lru(self) -> bool {
-        matches!(self, EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru)
+        matches!(
+            self,
+            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru
+        )
     }
 
     fn from_u8(v: u8) -> EvictionPolicy {
@@ -232,7 +238,9 @@ impl Store {
     pub fn new(options: StoreOptions) -> Store {
         let nshards = 1usize << options.shard_bits;
         Store {
-            dbs: (0..options.databases.max(1)).map(|_| Db::new(nshards)).collect(),
+            dbs: (0..options.databases.max(1))
+                .map(|_| Db::new(nshards))
+                .collect(),
             shard_bits: options.shard_bits,
             settings: Settings::default(),
             stats: Stats::default(),

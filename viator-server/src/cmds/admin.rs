@@ -15,7 +15,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "shutdown",
         arity: -1,
-        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::NO_MULTI | flags::SENTINEL | flags::ALLOW_BUSY,
+        flags: flags::ADMIN
+            | flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::NO_MULTI
+            | flags::SENTINEL
+            | flags::ALLOW_BUSY,
         group: "server",
         summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         since: "1.0.0",
@@ -67,7 +73,10 @@ pub const COMMANDS: &[CommandSpec] = &[
                 complexity: "O(N) with N being the number of scripts in cache",
                 args: "[flush-type:(ASYNC@6.2.0|SYNC@6.2.0)]",
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                history: &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")],
+                history: &[(
+                    "6.2.0",
+                    "Added the `ASYNC` and `SYNC` flushing mode modifiers.",
+                )],
                 handler: Some(script_flush),
                 ..CommandSpec::DEFAULT
             },
@@ -81,7 +90,10 @@ pub const COMMANDS: &[CommandSpec] = &[
                 since: "2.6.0",
                 complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
                 args: "sha1:string...",
-                tips: &["request_policy:all_shards", "response_policy:agg_logical_and"],
+                tips: &[
+                    "request_policy:all_shards",
+                    "response_policy:agg_logical_and",
+                ],
                 handler: Some(script_exists),
                 ..CommandSpec::DEFAULT
             },
@@ -159,7 +171,9 @@ pub const COMMANDS: &[CommandSpec] = &[
 pub fn prepare_shutdown(shared: &Shared, nosave: bool) {
     crate::log::warning("User requested shutdown...");
     if !nosave && !shared.config.read().save_params().is_empty() {
-        crate::log::warning("Snapshots are not implemented yet: shutting down without saving the dataset.");
+        crate::log::warning(
+            "Snapshots are not implemented yet: shutting down without saving the dataset.",
+        );
     }
 }
 
@@ -198,7 +212,9 @@ fn shutdown(ctx: &mut Ctx<'_>) {
     let shared = Shared::from_host(ctx.host);
     if save && !force {
         crate::log::warning("User requested shutdown...");
-        crate::log::warning("Error trying to save the DB: snapshots are not implemented yet, can't exit.");
+        crate::log::warning(
+            "Error trying to save the DB: snapshots are not implemented yet, can't exit.",
+        );
         ctx.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
@@ -257,7 +273,8 @@ fn flush_mode_ok(ctx: &mut Ctx<'_>) -> bool {
         2 => true,
         3 if ctx.arg_is(2, "async") || ctx.arg_is(2, "sync") => true,
         3 => {
-            ctx.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+            ctx.out
+                .error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             false
         }
         _ => {
@@ -315,7 +332,9 @@ fn function_flush(ctx: &mut Ctx<'_>) {
     match ctx.argc() {
         2 => ctx.out.ok(),
         3 if ctx.arg_is(2, "async") || ctx.arg_is(2, "sync") => ctx.out.ok(),
-        3 => ctx.out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+        3 => ctx
+            .out
+            .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
         _ => ctx.out.error(errors::SYNTAX),
     }
 }

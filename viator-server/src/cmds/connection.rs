@@ -49,7 +49,12 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "quit",
         arity: -1,
-        flags: flags::ALLOW_BUSY | flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::NO_AUTH,
+        flags: flags::ALLOW_BUSY
+            | flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::FAST
+            | flags::NO_AUTH,
         acl: acl::CONNECTION,
         group: "connection",
         summary: "Closes the connection.",
@@ -63,7 +68,12 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "reset",
         arity: 1,
-        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::NO_AUTH | flags::ALLOW_BUSY,
+        flags: flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::FAST
+            | flags::NO_AUTH
+            | flags::ALLOW_BUSY,
         acl: acl::CONNECTION,
         group: "connection",
         summary: "Resets the connection.",
@@ -75,21 +85,36 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "hello",
         arity: -1,
-        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::NO_AUTH | flags::SENTINEL | flags::ALLOW_BUSY,
+        flags: flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::FAST
+            | flags::NO_AUTH
+            | flags::SENTINEL
+            | flags::ALLOW_BUSY,
         acl: acl::CONNECTION,
         group: "connection",
         summary: "Handshakes with the Redis server.",
         since: "6.0.0",
         complexity: "O(1)",
         args: "[arguments:{protover:integer [AUTH=auth:{username:string password:string}] [SETNAME=clientname:string]}]",
-        history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
+        history: &[(
+            "6.2.0",
+            "`protover` made optional; when called without arguments the command reports the current connection's context.",
+        )],
         handler: Some(hello),
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
         name: "auth",
         arity: -2,
-        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::NO_AUTH | flags::SENTINEL | flags::ALLOW_BUSY,
+        flags: flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::FAST
+            | flags::NO_AUTH
+            | flags::SENTINEL
+            | flags::ALLOW_BUSY,
         acl: acl::CONNECTION,
         group: "connection",
         summary: "Authenticates the connection.",
@@ -221,7 +246,8 @@ fn hello(ctx: &mut Ctx<'_>) {
                 return;
             }
             None => {
-                ctx.out.error("ERR Protocol version is not an integer or out of range");
+                ctx.out
+                    .error("ERR Protocol version is not an integer or out of range");
                 return;
             }
         }
@@ -239,7 +265,8 @@ fn hello(ctx: &mut Ctx<'_>) {
             i += 2;
         } else {
             let opt = String::from_utf8_lossy(ctx.arg(i)).into_owned();
-            ctx.out.error(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            ctx.out
+                .error(&format!("ERR Syntax error in HELLO option '{opt}'"));
             return;
         }
     }

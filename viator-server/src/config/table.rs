@@ -493,7 +493,7 @@ option_table! {
     Rdbchecksum: "rdbchecksum", None, I, boolean(true), false;
     Daemonize: "daemonize", None, I, boolean(false), true;
     AlwaysShowLogo: "always-show-logo", None, I, boolean(false), true;
-    ProtectedMode: "protected-mode", None, M, boolean(true), false;
+    ProtectedMode: "protected-mode", None, M, boolean(true), true;
     Rdbcompression: "rdbcompression", None, M, boolean(true), false;
     RdbDelSyncFiles: "rdb-del-sync-files", None, M, boolean(false), false;
     Activerehashing: "activerehashing", None, M, boolean(true), false;

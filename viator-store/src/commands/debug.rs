@@ -180,7 +180,8 @@ fn debug(ctx: &mut Ctx<'_>) {
         }
         "stringmatch-len" if argc == 2 => {
             stringmatch_fuzz();
-            ctx.out.simple("Apparently Redis did not crash: test passed");
+            ctx.out
+                .simple("Apparently Redis did not crash: test passed");
         }
         _ => {
             let arg = String::from_utf8_lossy(ctx.arg(1)).into_owned();
@@ -262,7 +263,12 @@ fn populate(ctx: &mut Ctx<'_>) {
         None
     };
     if let Some(sz) = size
-        && sz as u64 > ctx.store.settings.proto_max_bulk_len.load(Ordering::Relaxed)
+        && sz as u64
+            > ctx
+                .store
+                .settings
+                .proto_max_bulk_len
+                .load(Ordering::Relaxed)
     {
         ctx.out.error(errors::STRING_TOO_LONG);
         return;

@@ -20,6 +20,6 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         introspection::COMMANDS,
         debug::COMMANDS,
     ]
-        .into_iter()
-        .flatten()
+    .into_iter()
+    .flatten()
 }
