@@ -309,7 +309,8 @@ impl Conn {
         let mut ran = 0u64;
         let mut step = Step::Read;
         let mut batch = Batch {
-            clock_us: now_us,
+            start_us: now_us,
+            start: Some(quanta::Instant::now()),
             ..Batch::default()
         };
         loop {

@@ -28,10 +28,16 @@ pub enum After {
 /// What a connection keeps between the requests of one batch.
 #[derive(Default)]
 pub struct Batch<'s> {
-    /// The clock, in unix microseconds: read once when the batch starts,
-    /// then advanced to each command's end, so a command costs one clock
-    /// read (its end) rather than two.
-    pub clock_us: i64,
+    /// Unix microseconds when the batch started: the wall clock is read
+    /// once per batch.
+    pub start_us: i64,
+    /// The instant the batch started, and the instant the last command
+    /// ended: each command's time is `start_us` plus the TSC time since
+    /// `start`, and its duration runs from `tsc` to its end, so a command
+    /// costs one TSC read.
+    pub start: Option<quanta::Instant>,
+    /// See `start`.
+    pub tsc: Option<quanta::Instant>,
     /// The last top-level command resolved: pipelines mostly repeat one
     /// command, and this skips the table lookup for the repeats.
     pub cached: Option<&'s Command>,
@@ -104,10 +110,17 @@ pub fn dispatch<'s>(
     if shared.pause.blocks(cmd.spec.flags) {
         return After::Paused;
     }
-    if batch.clock_us == 0 {
-        batch.clock_us = viator_store::clock::now_us();
+    if batch.start_us == 0 {
+        batch.start_us = viator_store::clock::now_us();
     }
-    batch.clock_us = store.call_at(cmd, shared, client, args, out, batch.clock_us);
+    let start = *batch.start.get_or_insert_with(quanta::Instant::now);
+    let began = batch.tsc.unwrap_or(start);
+    let now_us = batch.start_us + began.saturating_duration_since(start).as_micros() as i64;
+    let at = viator_store::CallTime {
+        now_us,
+        started: began,
+    };
+    batch.tsc = Some(store.call_at(cmd, shared, client, args, out, at));
     if out.has_errors() {
         shared.stats.count_errors(out.take_errors());
     }

@@ -661,6 +661,9 @@ impl Server {
             config.set_config_file(config_file.clone());
         }
         let config_file = config.config_file().map(|p| p.to_path_buf());
+        // Calibrate the TSC clock that times commands now, not on the
+        // first command.
+        let _ = quanta::Instant::now();
         let listeners = bind_all(&config)?;
         let addrs: Vec<SocketAddr> = listeners
             .iter()

@@ -73,6 +73,15 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
+/// When a command runs, for [`Store::call_at`].
+#[derive(Debug, Clone, Copy)]
+pub struct CallTime {
+    /// The command's time in unix microseconds: expiry compares against it.
+    pub now_us: i64,
+    /// The instant its duration is counted from.
+    pub started: quanta::Instant,
+}
+
 impl Store {
     /// Runs one request with no host behind the store: resolves the
     /// command, checks arity, runs it, and writes its reply (or the error)
@@ -117,14 +126,18 @@ impl Store {
         args: &[Bytes],
         out: &mut ReplyBuf,
     ) {
-        self.call_at(cmd, host, client, args, out, crate::clock::now_us());
+        let at = CallTime {
+            now_us: crate::clock::now_us(),
+            started: quanta::Instant::now(),
+        };
+        self.call_at(cmd, host, client, args, out, at);
     }
 
-    /// [`Store::call`] for a caller that already read the clock: `start_us`
-    /// (unix microseconds, "now") is the command's time and the start of its
-    /// duration. Returns the time it finished, which a connection running a
-    /// pipeline passes as the next command's start: one clock read per
-    /// command instead of two.
+    /// [`Store::call`] for a caller that keeps the time itself (see
+    /// [`CallTime`]). Returns the
+    /// instant it finished, which a connection running a pipeline passes
+    /// as the next command's start: one cheap TSC read per command, and the
+    /// wall clock read once per batch.
     pub fn call_at(
         &self,
         cmd: &Command,
@@ -132,14 +145,15 @@ impl Store {
         client: &mut Client,
         args: &[Bytes],
         out: &mut ReplyBuf,
-        start_us: i64,
-    ) -> i64 {
+        at: CallTime,
+    ) -> quanta::Instant {
+        let CallTime { now_us, started } = at;
         let Some(handler) = cmd.handler else {
             out.error(&format!(
                 "ERR unknown command '{}', with args beginning with: ",
                 cmd.full_name
             ));
-            return start_us;
+            return started;
         };
         let errors_before = out.has_errors();
         let mut ctx = Ctx {
@@ -148,16 +162,16 @@ impl Store {
             args,
             out,
             host,
-            now_ms: start_us / 1000,
+            now_ms: now_us / 1000,
         };
         handler(&mut ctx);
-        let end_us = crate::clock::now_us();
-        let usec = (end_us - start_us).max(0) as u64;
+        let ended = quanta::Instant::now();
+        let usec = ended.saturating_duration_since(started).as_micros() as u64;
         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
         cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
         if !errors_before && ctx.out.has_errors() {
             cmd.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }
-        end_us
+        ended
     }
 }
