@@ -135,17 +135,6 @@ fn pause() {
     std::thread::sleep(Duration::from_millis(2));
 }
 
-/// Runs a check that a known Viator bug makes fail, so that CI stays green
-/// while the bug is open and the check still runs: the failure is printed
-/// as KNOWN-DIFF, and once the check passes this fails until the marker is
-/// removed (a fixed bug must not be able to come back unnoticed).
-fn known_diff(reason: &str, check: impl FnOnce() + std::panic::UnwindSafe) {
-    match std::panic::catch_unwind(check) {
-        Err(_) => println!("KNOWN-DIFF ({reason}): the check above still fails"),
-        Ok(()) => panic!("KNOWN-DIFF fixed ({reason}): remove the known_diff wrapper"),
-    }
-}
-
 #[test]
 fn request_split_at_every_byte_position() {
     let server = start("");
@@ -541,22 +530,17 @@ fn unknown_command_echoes_raw_bytes() {
     let port = server.port();
     // Redis copies the name's bytes into the error as they came (%.128s);
     // the reply is not UTF-8 and must not be made so.
-    known_diff(
-        "unknown command names are echoed as lossy UTF-8 (U+FFFD)",
-        move || {
-            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            roundtrip(
-                &mut s,
-                b"\xff\xfe garbage\r\n",
-                b"-ERR unknown command '\xff\xfe', with args beginning with: 'garbage' \r\n",
-            );
-            roundtrip(
-                &mut s,
-                b"*2\r\n$3\r\n\xc3\x28x\r\n$2\r\n\xff!\r\n",
-                b"-ERR unknown command '\xc3\x28x', with args beginning with: '\xff!' \r\n",
-            );
-        },
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    roundtrip(
+        &mut s,
+        b"\xff\xfe garbage\r\n",
+        b"-ERR unknown command '\xff\xfe', with args beginning with: 'garbage' \r\n",
+    );
+    roundtrip(
+        &mut s,
+        b"*2\r\n$3\r\n\xc3\x28x\r\n$2\r\n\xff!\r\n",
+        b"-ERR unknown command '\xc3\x28x', with args beginning with: '\xff!' \r\n",
     );
     server.shutdown();
 }

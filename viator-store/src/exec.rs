@@ -11,6 +11,8 @@ use crate::errors;
 use crate::store::Store;
 
 /// Writes the error Redis gives when a request names no runnable command.
+/// Argument bytes are echoed raw, cut as C's `%.*s` cuts them (at a length
+/// or at a NUL byte).
 pub fn reply_lookup_error(
     err: &LookupError,
     cmd: Option<&Command>,
@@ -20,39 +22,33 @@ pub fn reply_lookup_error(
     match err {
         LookupError::Unknown => {
             let name = args.first().map(|a| &a[..]).unwrap_or(b"");
-            let mut rest = String::new();
+            let mut rest: Vec<u8> = Vec::new();
             for a in args.iter().skip(1) {
                 if rest.len() >= 128 {
                     break;
                 }
-                let room = 128 - rest.len();
-                let text = String::from_utf8_lossy(a);
-                let cut: String = truncate_bytes(&text, room);
-                rest.push('\'');
-                rest.push_str(&cut);
-                rest.push_str("' ");
+                rest.push(b'\'');
+                rest.extend_from_slice(c_str(a, 128 - rest.len()));
+                rest.extend_from_slice(b"' ");
             }
-            let name = String::from_utf8_lossy(name);
-            out.error(&format!(
-                "ERR unknown command '{}', with args beginning with: {}",
-                truncate_bytes(&name, 128),
-                rest
-            ));
+            let mut msg = b"ERR unknown command '".to_vec();
+            msg.extend_from_slice(c_str(name, 128));
+            msg.extend_from_slice(b"', with args beginning with: ");
+            msg.extend_from_slice(&rest);
+            out.error_bytes(&msg);
         }
         LookupError::UnknownSub => {
             let container = args
                 .first()
-                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+                .map(|a| a.to_ascii_uppercase())
                 .unwrap_or_default();
-            let sub = args
-                .get(1)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .unwrap_or_default();
-            out.error(&format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                truncate_bytes(&sub, 128),
-                container
-            ));
+            let sub = args.get(1).map(|a| &a[..]).unwrap_or(b"");
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend_from_slice(c_str(sub, 128));
+            msg.extend_from_slice(b"'. Try ");
+            msg.extend_from_slice(c_str(&container, usize::MAX));
+            msg.extend_from_slice(b" HELP.");
+            out.error_bytes(&msg);
         }
         LookupError::Arity => {
             let name = cmd.map(|c| &*c.full_name).unwrap_or("");
@@ -61,16 +57,10 @@ pub fn reply_lookup_error(
     }
 }
 
-/// At most `max` bytes of `s`, cut on a character boundary.
-fn truncate_bytes(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+/// What C's `%.*s` prints of `b`: at most `max` bytes, stopping at a NUL.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
 }
 
 /// When a command runs, for [`Store::call_at`].

@@ -24,7 +24,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "echo",
         arity: 2,
-        flags: flags::FAST,
+        flags: flags::LOADING | flags::STALE | flags::FAST,
         acl: acl::CONNECTION,
         group: "connection",
         summary: "Returns the given string.",
@@ -147,7 +147,12 @@ fn select(ctx: &mut Ctx<'_>) {
         ctx.out.error(errors::NOT_INTEGER);
         return;
     };
-    if n < 0 || n as usize >= ctx.store.db_count() || n > i32::MAX as i64 {
+    if n < i64::from(i32::MIN) || n > i64::from(i32::MAX) {
+        ctx.out
+            .error("ERR value is out of range, value must between -2147483648 and 2147483647");
+        return;
+    }
+    if n < 0 || n as usize >= ctx.store.db_count() {
         ctx.out.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }

@@ -123,12 +123,14 @@ impl Config {
         let mut out: Vec<(Vec<u8>, &'static OptionDef)> = Vec::new();
         for pat in patterns {
             let pat = pat.as_ref();
+            // Names match without regard to case, as Redis's result dict
+            // does: `hz` and `HZ` are one option, reported as first asked.
             if !pat.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
-                if seen.contains(pat) {
+                if seen.contains(&pat.to_ascii_lowercase()) {
                     continue;
                 }
                 if let Some((opt, _)) = lookup(pat) {
-                    seen.insert(pat.to_vec());
+                    seen.insert(pat.to_ascii_lowercase());
                     out.push((pat.to_vec(), opt.def()));
                 }
                 continue;

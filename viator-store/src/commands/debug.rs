@@ -184,9 +184,18 @@ fn debug(ctx: &mut Ctx<'_>) {
                 .simple("Apparently Redis did not crash: test passed");
         }
         _ => {
-            let arg = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-            ctx.out
-                .error(&format!("ERR unknown subcommand '{arg}'. Try DEBUG HELP."));
+            // Redis's addReplySubcommandSyntaxError: the argument raw, cut
+            // at 128 bytes or a NUL.
+            let arg = ctx.arg(1);
+            let end = arg
+                .iter()
+                .position(|&c| c == 0)
+                .unwrap_or(arg.len())
+                .min(128);
+            let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+            msg.extend_from_slice(&arg[..end]);
+            msg.extend_from_slice(b"'. Try DEBUG HELP.");
+            ctx.out.error_bytes(&msg);
         }
     }
 }
@@ -212,9 +221,10 @@ fn debug_object(ctx: &mut Ctx<'_>) {
     ctx.out.simple(&line);
 }
 
-/// Length of a string in an RDB file (`rdbSavedObjectLen`): integers that
-/// fit 32 bits take 2, 3 or 5 bytes; other strings their length plus a
-/// length prefix (compression is not counted).
+/// Length of a string in an RDB file (`rdbSavedObjectLen` with the
+/// default `rdbcompression yes`): integers that fit 32 bits take 2, 3 or 5
+/// bytes; strings over 20 bytes that LZF shrinks by more than 4 bytes are
+/// stored compressed; other strings take their length plus a length prefix.
 fn serialized_len(s: StrRef<'_>) -> usize {
     let as_int = match s {
         StrRef::Int(n) => Some(n),
@@ -222,22 +232,32 @@ fn serialized_len(s: StrRef<'_>) -> usize {
         StrRef::Bytes(_) => None,
     };
     match as_int {
-        Some(n) if (-128..128).contains(&n) => 2,
-        Some(n) if (-32768..32768).contains(&n) => 3,
-        Some(n) if (i32::MIN as i64..=i32::MAX as i64).contains(&n) => 5,
-        _ => {
-            let len = s.len();
-            let prefix = if len < 64 {
-                1
-            } else if len < 16384 {
-                2
-            } else if len <= u32::MAX as usize {
-                5
-            } else {
-                9
-            };
-            prefix + len
+        Some(n) if (-128..128).contains(&n) => return 2,
+        Some(n) if (-32768..32768).contains(&n) => return 3,
+        Some(n) if (i32::MIN as i64..=i32::MAX as i64).contains(&n) => return 5,
+        _ => {}
+    }
+    s.with_bytes(|b| {
+        if b.len() > 20
+            && let Ok(packed) = lzf::compress(b)
+            && packed.len() <= b.len() - 4
+        {
+            return 1 + rdb_len_size(packed.len()) + rdb_len_size(b.len()) + packed.len();
         }
+        rdb_len_size(b.len()) + b.len()
+    })
+}
+
+/// Bytes an RDB length prefix takes (`rdbSaveLen`).
+fn rdb_len_size(len: usize) -> usize {
+    if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if len <= u32::MAX as usize {
+        5
+    } else {
+        9
     }
 }
 
