@@ -132,6 +132,26 @@ fn set(ctx: &mut Ctx<'_>) {
             return;
         }
     };
+    // An option that would turn on a feature that has not landed yet is
+    // refused: accepting it would silently ignore a change of behaviour.
+    // Tuning options of missing features are stored (they change nothing
+    // until the feature exists) with a warning in the log.
+    if let Some(opt) = changes
+        .options()
+        .iter()
+        .find(|o| turns_on_missing_feature(&cfg, **o))
+    {
+        let err = ConfigSetError::apply_failed(*opt, "not supported by Viator yet");
+        cfg.revert(&changes);
+        drop(cfg);
+        ctx.out.error(&err.message());
+        return;
+    }
+    for opt in changes.options() {
+        if !opt.def().implemented {
+            crate::log::warning(&format!("option {} has no effect yet", opt.name()));
+        }
+    }
     // The side effects that may fail, in an order that lets every earlier
     // one be undone: a failure restores the old values, as Redis's
     // `restoreBackupConfig` does.
@@ -193,17 +213,26 @@ fn set(ctx: &mut Ctx<'_>) {
             ));
         }
     }
-    for opt in changes.options() {
-        if !opt.def().implemented {
-            crate::log::warning(&format!("option {} has no effect yet", opt.name()));
-        }
-    }
     if changes.contains(Opt::Loglevel) || changes.contains(Opt::Logfile) {
         crate::log::apply_config(&cfg);
     }
     drop(cfg);
     shared.apply_config();
     ctx.out.ok();
+}
+
+/// Whether `opt`'s new value asks for a feature Viator does not have yet:
+/// eviction (`maxmemory`), snapshots (`save`), the AOF (`appendonly`),
+/// keyspace notifications, replication.
+fn turns_on_missing_feature(cfg: &crate::config::Config, opt: Opt) -> bool {
+    match opt {
+        Opt::Maxmemory => cfg.maxmemory() != 0,
+        Opt::Save => !cfg.save_params().is_empty(),
+        Opt::Appendonly => cfg.appendonly(),
+        Opt::NotifyKeyspaceEvents => cfg.notify_keyspace_events() != 0,
+        Opt::Replicaof => cfg.replicaof().is_some(),
+        _ => false,
+    }
 }
 
 /// Redis's `adjustOpenFilesLimit` for CONFIG SET maxclients: raises the
