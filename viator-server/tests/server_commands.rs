@@ -899,7 +899,10 @@ fn config_get_set_resetstat() {
             "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - not supported by Viator yet"
         )
     );
-    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0", "save", ""]), ok());
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory", "0", "save", ""]),
+        ok()
+    );
     assert_eq!(
         c.cmd(&["CONFIG", "SET", "nosuch", "1"]),
         err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'")
