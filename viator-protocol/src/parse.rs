@@ -347,6 +347,109 @@ impl CommandParser {
     }
 }
 
+/// What [`CommandParser::scan`] found at the front of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scanned {
+    /// A whole multibulk request of `end` bytes; its arguments' spans
+    /// (start, length) were written to the span vector.
+    Command {
+        /// Length of the request in the buffer.
+        end: usize,
+    },
+    /// `end` bytes that hold no request (`*0`, `*-1`): skip them.
+    Skip {
+        /// Bytes to skip.
+        end: usize,
+    },
+    /// An inline request starts here: parse it with
+    /// [`CommandParser::parse`], which copies its unescaped arguments.
+    Inline,
+    /// No complete request yet (see [`Parsed::Incomplete`]).
+    Incomplete {
+        /// Total buffer length hint, 0 when unknown.
+        need: usize,
+    },
+}
+
+impl CommandParser {
+    /// Validates the multibulk request at the front of `buf` without
+    /// consuming or copying anything, and writes each argument's (start,
+    /// length) within `buf` to `spans`. A server that runs a whole batch of
+    /// requests before consuming the buffer borrows its arguments straight
+    /// from the input this way: no reference counting per argument.
+    ///
+    /// The same rules and errors as [`CommandParser::parse`] apply; the
+    /// resume state describes the front of `buf`, so a caller that scans
+    /// at an offset must consume everything before it before scanning an
+    /// incomplete request again.
+    pub fn scan(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+        spans: &mut Vec<(usize, usize)>,
+    ) -> Result<Scanned, ProtocolError> {
+        spans.clear();
+        let Some(&first) = buf.first() else {
+            self.resume = None;
+            return Ok(Scanned::Incomplete { need: 0 });
+        };
+        if first != b'*' {
+            self.resume = None;
+            return Ok(Scanned::Inline);
+        }
+        let mut fixed = [(0usize, 0usize); SPANS];
+        let resumed = self.resume.take();
+        match scan_multibulk(buf, limits, resumed, &mut fixed)? {
+            Scan::Empty { end } => Ok(Scanned::Skip { end }),
+            Scan::Incomplete { need, resume } => {
+                self.resume = resume;
+                Ok(Scanned::Incomplete { need })
+            }
+            Scan::Done {
+                end,
+                argc,
+                spans_used,
+            } => {
+                let argc = argc as usize;
+                if spans_used == argc {
+                    spans.extend_from_slice(&fixed[..argc]);
+                } else {
+                    collect_spans(&buf[..end], argc, spans);
+                }
+                Ok(Scanned::Command { end })
+            }
+        }
+    }
+}
+
+/// The (start, length) of each argument of a complete, validated
+/// multibulk request.
+fn collect_spans(bytes: &[u8], argc: usize, spans: &mut Vec<(usize, usize)>) {
+    spans.reserve(argc.min(ARGV_INITIAL));
+    let mut pos = match find_cr(bytes, 0) {
+        Line::Cr(cr) => cr + 2,
+        _ => return,
+    };
+    for _ in 0..argc {
+        let Line::Cr(cr) = find_cr(bytes, pos) else {
+            return;
+        };
+        let Some(len) = bytes
+            .get(pos + 1..cr)
+            .and_then(string2ll)
+            .and_then(|n| usize::try_from(n).ok())
+        else {
+            return;
+        };
+        let start = cr + 2;
+        let Some(end) = start.checked_add(len).filter(|&end| end <= bytes.len()) else {
+            return;
+        };
+        spans.push((start, len));
+        pos = end + 2;
+    }
+}
+
 /// Scans a multibulk request at the front of `buf` (which starts with
 /// `*`), validating it without copying anything. Records the spans of the
 /// first [`SPANS`] arguments when the scan starts from the beginning.

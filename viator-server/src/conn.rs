@@ -5,10 +5,10 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use viator_protocol::{CommandParser, Limits, Parsed, ReplyBuf};
+use viator_protocol::{CommandParser, Limits, Parsed, ReplyBuf, Scanned};
 use viator_store::Client;
 
 use crate::clients::ClientEntry;
@@ -149,8 +149,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         entry: entry.clone(),
         out: ReplyBuf::with_capacity(READ_CHUNK),
         args: Vec::new(),
+        spans: Vec::new(),
         parser: CommandParser::new(),
         pending: false,
+        held_flags: 0,
+        need: 0,
         worker,
     };
     let _ = conn.run(&shared, &mut stream).await;
@@ -163,13 +166,24 @@ struct Conn {
     client: Client,
     entry: Arc<ClientEntry>,
     out: ReplyBuf,
+    /// The arguments of an inline request, which the parser unescapes into
+    /// their own buffers (multibulk arguments are borrowed from the read
+    /// buffer instead).
     args: Vec<Bytes>,
+    /// Argument spans of the multibulk request being run.
+    spans: Vec<(usize, usize)>,
     /// The request parser, which remembers how far an incomplete request
     /// was parsed.
     parser: CommandParser,
-    /// `args` holds a request that a CLIENT PAUSE held back: it runs
-    /// before anything else is parsed.
+    /// `args` holds an inline request that a CLIENT PAUSE held back: it
+    /// runs before anything else is parsed. (A held multibulk request
+    /// simply stays unconsumed at the front of the read buffer.)
     pending: bool,
+    /// The flags of the command a CLIENT PAUSE holds.
+    held_flags: u64,
+    /// How long the read buffer must get for the incomplete request at its
+    /// front (0 when unknown).
+    need: usize,
     /// Index of the worker thread, for its counters.
     worker: usize,
 }
@@ -254,6 +268,93 @@ impl Conn {
         }
     }
 
+    /// Runs the complete multibulk requests at the front of `rbuf`, their
+    /// arguments borrowed from it. Returns how many bytes they took, and
+    /// how the batch ends: `None` when an inline request comes next.
+    fn run_multibulk<'s>(
+        &mut self,
+        shared: &'s Shared,
+        rbuf: &BytesMut,
+        limits: &mut Limits,
+        batch: &mut Batch<'s>,
+        ran: &mut u64,
+    ) -> (usize, Option<Step>) {
+        let data: &[u8] = rbuf;
+        let mut consumed = 0;
+        loop {
+            let rest = &data[consumed..];
+            if rest.first().is_some_and(|&b| b != b'*') {
+                return (consumed, None);
+            }
+            let end = match self.parser.scan(rest, limits, &mut self.spans) {
+                Ok(Scanned::Command { end }) => end,
+                Ok(Scanned::Skip { end }) => {
+                    consumed += end;
+                    continue;
+                }
+                Ok(Scanned::Inline) => return (consumed, None),
+                Ok(Scanned::Incomplete { need }) => {
+                    // A large bulk is on its way: room for it all at once.
+                    self.need = need;
+                    return (consumed, Some(Step::Read));
+                }
+                Err(e) => return (consumed, Some(self.protocol_error(shared, &e))),
+            };
+            // Up to 16 arguments on the stack; more in a vector.
+            let mut stack: [&[u8]; 16] = [&[]; 16];
+            let heap: Vec<&[u8]>;
+            let argv: &[&[u8]] = if self.spans.len() <= stack.len() {
+                for (slot, &(start, len)) in stack.iter_mut().zip(&self.spans) {
+                    *slot = &rest[start..start + len];
+                }
+                &stack[..self.spans.len()]
+            } else {
+                heap = self
+                    .spans
+                    .iter()
+                    .map(|&(start, len)| &rest[start..start + len])
+                    .collect();
+                &heap
+            };
+            let after = dispatch(
+                shared,
+                &mut self.client,
+                &self.entry,
+                argv,
+                &mut self.out,
+                batch,
+            );
+            limits.authenticated = self.client.user.is_some();
+            match after {
+                After::Continue => {
+                    *ran += 1;
+                    consumed += end;
+                }
+                After::Close => {
+                    *ran += 1;
+                    return (consumed + end, Some(Step::Close));
+                }
+                // The held request stays in the buffer, unconsumed, and
+                // runs when the pause lets it.
+                After::Paused(flags) => {
+                    self.held_flags = flags;
+                    return (consumed, Some(Step::Paused));
+                }
+            }
+        }
+    }
+
+    /// Replies to a protocol error and says to close, as Redis does.
+    fn protocol_error(&mut self, shared: &Shared, e: &viator_protocol::ProtocolError) -> Step {
+        e.write_reply(&mut self.out);
+        shared.stats.count_errors(self.out.take_errors());
+        crate::log::verbose(&format!(
+            "Protocol error ({e}) from client: id={} addr={}",
+            self.client.id, self.entry.addr
+        ));
+        Step::Close
+    }
+
     /// Waits until the held request may run: the pause ended, changed so
     /// that it no longer holds this command, or the client was killed.
     /// The task sleeps; the thread serves other clients meanwhile.
@@ -283,14 +384,13 @@ impl Conn {
 
     /// Whether the pause still holds the pending request.
     fn held(&self, shared: &Shared) -> bool {
-        match shared.store.commands().resolve(&self.args) {
-            Ok(cmd) => shared.pause.blocks(cmd.spec.flags),
-            Err(_) => false,
-        }
+        shared.pause.blocks(self.held_flags)
     }
 
     /// Runs the held request, if any, then every complete request in
-    /// `rbuf`.
+    /// `rbuf`. Multibulk requests run with their arguments borrowed from
+    /// the read buffer, which is consumed once per stretch of them: no
+    /// copy and no reference count per argument.
     fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut, now_us: i64) -> Step {
         let mut limits = Limits {
             max_bulk_len: shared.hot.proto_max_bulk_len.load(Ordering::Relaxed),
@@ -307,60 +407,59 @@ impl Conn {
             self.entry.qbuf_peak.store(queued, Ordering::Relaxed);
         }
         let mut ran = 0u64;
-        let mut step = Step::Read;
         let mut batch = Batch {
             start_us: now_us,
             start: Some(quanta::Instant::now()),
             ..Batch::default()
         };
-        loop {
-            if !self.pending {
-                match self.parser.parse(rbuf, &limits, &mut self.args) {
-                    Ok(Parsed::Command) => {}
-                    Ok(Parsed::Incomplete { need }) => {
-                        if need > rbuf.len() {
-                            rbuf.reserve(need - rbuf.len());
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        e.write_reply(&mut self.out);
-                        shared.stats.count_errors(self.out.take_errors());
-                        crate::log::verbose(&format!(
-                            "Protocol error ({e}) from client: id={} addr={}",
-                            self.client.id, self.entry.addr
-                        ));
-                        step = Step::Close;
-                        break;
+        let step = loop {
+            // An inline request held by a pause, or met below.
+            if self.pending || rbuf.first().is_some_and(|&b| b != b'*') {
+                if !self.pending {
+                    match self.parser.parse(rbuf, &limits, &mut self.args) {
+                        Ok(Parsed::Command) => {}
+                        Ok(Parsed::Incomplete { .. }) => break Step::Read,
+                        Err(e) => break self.protocol_error(shared, &e),
                     }
                 }
-            }
-            self.pending = false;
-            let after = dispatch(
-                shared,
-                &mut self.client,
-                &self.entry,
-                &self.args,
-                &mut self.out,
-                &mut batch,
-            );
-            // An AUTH lifts the unauthenticated limits from the very next
-            // request, as Redis checks them per request.
-            limits.authenticated = self.client.user.is_some();
-            match after {
-                After::Continue => ran += 1,
-                After::Close => {
-                    ran += 1;
-                    step = Step::Close;
-                    break;
+                self.pending = false;
+                let argv: Vec<&[u8]> = self.args.iter().map(|a| &a[..]).collect();
+                let after = dispatch(
+                    shared,
+                    &mut self.client,
+                    &self.entry,
+                    &argv,
+                    &mut self.out,
+                    &mut batch,
+                );
+                limits.authenticated = self.client.user.is_some();
+                match after {
+                    After::Continue => ran += 1,
+                    After::Close => {
+                        ran += 1;
+                        break Step::Close;
+                    }
+                    After::Paused(flags) => {
+                        self.pending = true;
+                        self.held_flags = flags;
+                        break Step::Paused;
+                    }
                 }
-                After::Paused => {
-                    self.pending = true;
-                    step = Step::Paused;
-                    break;
-                }
+                continue;
             }
-        }
+            let (consumed, stop) =
+                self.run_multibulk(shared, rbuf, &mut limits, &mut batch, &mut ran);
+            rbuf.advance(consumed);
+            if self.need > rbuf.len() {
+                rbuf.reserve(self.need - rbuf.len());
+            }
+            self.need = 0;
+            match stop {
+                Some(step) => break step,
+                // Stopped at an inline request: go round again.
+                None => continue,
+            }
+        };
         if !self.pending {
             self.args.clear();
         }

@@ -4,7 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use viator_protocol::ReplyBuf;
 use viator_store::command::flags;
 use viator_store::{Client, Command};
@@ -21,8 +20,9 @@ pub enum After {
     Close,
     /// The command did not run: a CLIENT PAUSE holds it. The connection
     /// keeps the request, waits for the pause to end and dispatches it
-    /// again.
-    Paused,
+    /// again. Carries the command's flags, which decide when the pause
+    /// stops holding it.
+    Paused(u64),
 }
 
 /// What a connection keeps between the requests of one batch.
@@ -48,7 +48,7 @@ pub struct Batch<'s> {
 
 /// The cached command if the request names it (any case) with a valid
 /// number of arguments.
-fn cached<'s>(batch: &Batch<'s>, args: &[Bytes]) -> Option<&'s Command> {
+fn cached<'s>(batch: &Batch<'s>, args: &[&[u8]]) -> Option<&'s Command> {
     let cmd = batch.cached?;
     let name = args.first()?;
     (name.eq_ignore_ascii_case(cmd.spec.name.as_bytes()) && cmd.spec.arity_ok(args.len()))
@@ -60,7 +60,7 @@ pub fn dispatch<'s>(
     shared: &'s Shared,
     client: &mut Client,
     entry: &ClientEntry,
-    args: &[Bytes],
+    args: &[&[u8]],
     out: &mut ReplyBuf,
     batch: &mut Batch<'s>,
 ) -> After {
@@ -108,7 +108,7 @@ pub fn dispatch<'s>(
     // Last of the checks, as in Redis: a paused command waits without
     // running (one atomic load when no pause is set).
     if shared.pause.blocks(cmd.spec.flags) {
-        return After::Paused;
+        return After::Paused(cmd.spec.flags);
     }
     if batch.start_us == 0 {
         batch.start_us = viator_store::clock::now_us();

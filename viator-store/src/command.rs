@@ -619,11 +619,14 @@ impl CommandTable {
     }
 
     /// Resolves the command of a request, with subcommands and arity.
-    pub fn resolve(&self, args: &[Bytes]) -> Result<&Command, (LookupError, Option<&Command>)> {
+    pub fn resolve<A: AsRef<[u8]>>(
+        &self,
+        args: &[A],
+    ) -> Result<&Command, (LookupError, Option<&Command>)> {
         let Some(name) = args.first() else {
             return Err((LookupError::Unknown, None));
         };
-        let Some(cmd) = self.get(name) else {
+        let Some(cmd) = self.get(name.as_ref()) else {
             return Err((LookupError::Unknown, None));
         };
         // A container called alone is the container itself (COMMAND runs
@@ -634,7 +637,7 @@ impl CommandTable {
             let Some(sub) = args.get(1) else {
                 return Err((LookupError::Arity, Some(cmd)));
             };
-            match lookup_lowercase(&cmd.subs, sub) {
+            match lookup_lowercase(&cmd.subs, sub.as_ref()) {
                 Some(s) => s,
                 None => return Err((LookupError::UnknownSub, Some(cmd))),
             }
@@ -756,7 +759,7 @@ pub struct Ctx<'a> {
     /// The calling client.
     pub client: &'a mut Client,
     /// The arguments, name first.
-    pub args: &'a [Bytes],
+    pub args: &'a [&'a [u8]],
     /// Where the reply goes.
     pub out: &'a mut ReplyBuf,
     /// The host (server) running the store.
@@ -787,7 +790,7 @@ impl<'a> Ctx<'a> {
 
     /// Argument `i` (0 is the command name); empty if absent.
     pub fn arg(&self, i: usize) -> &'a [u8] {
-        self.args.get(i).map(|b| &b[..]).unwrap_or(b"")
+        self.args.get(i).copied().unwrap_or(b"")
     }
 
     /// Number of arguments, with the name.

@@ -3,7 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use viator_protocol::ReplyBuf;
 
 use crate::command::{Client, Command, Ctx, Host, LookupError, NoHost};
@@ -13,22 +12,22 @@ use crate::store::Store;
 /// Writes the error Redis gives when a request names no runnable command.
 /// Argument bytes are echoed raw, cut as C's `%.*s` cuts them (at a length
 /// or at a NUL byte).
-pub fn reply_lookup_error(
+pub fn reply_lookup_error<A: AsRef<[u8]>>(
     err: &LookupError,
     cmd: Option<&Command>,
-    args: &[Bytes],
+    args: &[A],
     out: &mut ReplyBuf,
 ) {
     match err {
         LookupError::Unknown => {
-            let name = args.first().map(|a| &a[..]).unwrap_or(b"");
+            let name = args.first().map(|a| a.as_ref()).unwrap_or(b"");
             let mut rest: Vec<u8> = Vec::new();
             for a in args.iter().skip(1) {
                 if rest.len() >= 128 {
                     break;
                 }
                 rest.push(b'\'');
-                rest.extend_from_slice(c_str(a, 128 - rest.len()));
+                rest.extend_from_slice(c_str(a.as_ref(), 128 - rest.len()));
                 rest.extend_from_slice(b"' ");
             }
             let mut msg = b"ERR unknown command '".to_vec();
@@ -40,9 +39,9 @@ pub fn reply_lookup_error(
         LookupError::UnknownSub => {
             let container = args
                 .first()
-                .map(|a| a.to_ascii_uppercase())
+                .map(|a| a.as_ref().to_ascii_uppercase())
                 .unwrap_or_default();
-            let sub = args.get(1).map(|a| &a[..]).unwrap_or(b"");
+            let sub = args.get(1).map(|a| a.as_ref()).unwrap_or(b"");
             let mut msg = b"ERR unknown subcommand '".to_vec();
             msg.extend_from_slice(c_str(sub, 128));
             msg.extend_from_slice(b"'. Try ");
@@ -76,7 +75,7 @@ impl Store {
     /// Runs one request with no host behind the store: resolves the
     /// command, checks arity, runs it, and writes its reply (or the error)
     /// into `out`.
-    pub fn execute(&self, client: &mut Client, args: &[Bytes], out: &mut ReplyBuf) {
+    pub fn execute<A: AsRef<[u8]>>(&self, client: &mut Client, args: &[A], out: &mut ReplyBuf) {
         self.execute_with(&NoHost, client, args, out);
         out.take_errors();
     }
@@ -84,16 +83,17 @@ impl Store {
     /// Like [`Store::execute`] with a host, for commands bound by higher
     /// crates. Error codes written stay in `out` for the host's error
     /// statistics. Returns the command if one ran.
-    pub fn execute_with<'a>(
+    pub fn execute_with<'a, A: AsRef<[u8]>>(
         &'a self,
         host: &dyn Host,
         client: &mut Client,
-        args: &[Bytes],
+        args: &[A],
         out: &mut ReplyBuf,
     ) -> Option<&'a Command> {
         match self.commands().resolve(args) {
             Ok(cmd) => {
-                self.call(cmd, host, client, args, out);
+                let argv: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+                self.call(cmd, host, client, &argv, out);
                 Some(cmd)
             }
             Err((err, cmd)) => {
@@ -113,7 +113,7 @@ impl Store {
         cmd: &Command,
         host: &dyn Host,
         client: &mut Client,
-        args: &[Bytes],
+        args: &[&[u8]],
         out: &mut ReplyBuf,
     ) {
         let at = CallTime {
@@ -133,7 +133,7 @@ impl Store {
         cmd: &Command,
         host: &dyn Host,
         client: &mut Client,
-        args: &[Bytes],
+        args: &[&[u8]],
         out: &mut ReplyBuf,
         at: CallTime,
     ) -> quanta::Instant {

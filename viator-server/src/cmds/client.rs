@@ -721,7 +721,7 @@ fn kill(ctx: &mut Ctx<'_>) {
 }
 
 fn setname(ctx: &mut Ctx<'_>) {
-    let name = ctx.args[2].clone();
+    let name = Bytes::copy_from_slice(ctx.args[2]);
     if let Err(e) = validate_name(&name) {
         ctx.out.error(e);
         return;
@@ -747,7 +747,7 @@ fn setinfo(ctx: &mut Ctx<'_>) {
         ctx.out.error(&format!("ERR Unrecognized option '{attr}'"));
         return;
     };
-    let value = ctx.args[3].clone();
+    let value = Bytes::copy_from_slice(ctx.args[3]);
     if !valid_attr(&value) {
         let attr = String::from_utf8_lossy(ctx.arg(2)).into_owned();
         ctx.out.error(&format!(

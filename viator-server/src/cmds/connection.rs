@@ -263,10 +263,13 @@ fn hello(ctx: &mut Ctx<'_>) {
     while i < ctx.argc() {
         let more = ctx.argc() - i - 1;
         if ctx.arg_is(i, "AUTH") && more >= 2 {
-            auth = Some((ctx.args[i + 1].clone(), ctx.args[i + 2].clone()));
+            auth = Some((
+                Bytes::copy_from_slice(ctx.args[i + 1]),
+                Bytes::copy_from_slice(ctx.args[i + 2]),
+            ));
             i += 3;
         } else if ctx.arg_is(i, "SETNAME") && more >= 1 {
-            setname = Some(ctx.args[i + 1].clone());
+            setname = Some(Bytes::copy_from_slice(ctx.args[i + 1]));
             i += 2;
         } else {
             let opt = String::from_utf8_lossy(ctx.arg(i)).into_owned();

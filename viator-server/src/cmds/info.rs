@@ -78,7 +78,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
 /// Which sections a request asks for (Redis's `genInfoSectionDict`):
 /// `default`, `all`, `everything` or section names, any case; unknown
 /// names are ignored.
-fn wanted(args: &[bytes::Bytes]) -> Vec<&'static str> {
+fn wanted(args: &[&[u8]]) -> Vec<&'static str> {
     if args.is_empty() {
         return DEFAULT_SECTIONS.to_vec();
     }
@@ -112,7 +112,7 @@ fn info(ctx: &mut Ctx<'_>) {
 }
 
 /// The INFO text for the sections `args` asks for.
-pub fn info_text(shared: &Shared, args: &[bytes::Bytes], now_ms: i64) -> String {
+pub fn info_text(shared: &Shared, args: &[&[u8]], now_ms: i64) -> String {
     let mut out = String::with_capacity(4096);
     for (i, section) in wanted(args).into_iter().enumerate() {
         if i > 0 {

@@ -12,7 +12,6 @@
 #[path = "docs.rs"]
 pub mod docs;
 
-use bytes::Bytes;
 use viator_protocol::ReplyBuf;
 
 use crate::command::{BeginSearch, Command, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
@@ -444,12 +443,12 @@ fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
 /// Resolves the command of a full request as Redis's `lookupCommand` does:
 /// the name alone, or the container's subcommand when there are more
 /// arguments.
-pub fn lookup_command<'t>(table: &'t crate::CommandTable, args: &[Bytes]) -> Option<&'t Command> {
+pub fn lookup_command<'t>(table: &'t crate::CommandTable, args: &[&[u8]]) -> Option<&'t Command> {
     let base = table.get(args.first()?)?;
     if args.len() == 1 || base.subs.is_empty() {
         return Some(base);
     }
-    let sub = std::str::from_utf8(&args[1]).ok()?.to_ascii_lowercase();
+    let sub = std::str::from_utf8(args[1]).ok()?.to_ascii_lowercase();
     base.subs.get(sub.as_str()).map(|b| &**b)
 }
 
@@ -479,7 +478,7 @@ pub fn has_keys(cmd: &Command) -> bool {
 /// from the key specs when they are all usable and their flags do not
 /// depend on the arguments, else with the command's own key finder (SET,
 /// BITFIELD, SORT), else none.
-pub fn command_keys(cmd: &Command, args: &[Bytes]) -> Vec<KeyRef> {
+pub fn command_keys(cmd: &Command, args: &[&[u8]]) -> Vec<KeyRef> {
     let specs = cmd.spec.keys;
     let has_keyspec = specs
         .iter()
@@ -511,7 +510,7 @@ pub fn command_keys(cmd: &Command, args: &[Bytes]) -> Vec<KeyRef> {
 /// not be applied (unknown spec, bad key count, keys past the end).
 pub fn keys_from_specs(
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&[u8]],
     include_not_keys: bool,
     partial: bool,
 ) -> Option<Vec<KeyRef>> {
@@ -535,7 +534,7 @@ pub fn keys_from_specs(
 fn keys_of_spec(
     ks: &KeySpec,
     kf: u32,
-    args: &[Bytes],
+    args: &[&[u8]],
     argc: i64,
     arity: i32,
     out: &mut Vec<KeyRef>,
@@ -594,7 +593,7 @@ fn keys_of_spec(
             if i64::from(keynumidx) >= argc || at >= argc || at < 0 {
                 return None;
             }
-            let numkeys = viator_types::number::parse_i64(&args[at as usize])?;
+            let numkeys = viator_types::number::parse_i64(args[at as usize])?;
             if numkeys < 0 {
                 return None;
             }
@@ -628,7 +627,7 @@ fn keys_of_spec(
 
 /// A command's own key finder, for commands whose key specs cannot say
 /// everything (Redis's `getkeys_proc` of SET, BITFIELD and SORT).
-type KeyFinder = fn(&[Bytes]) -> Vec<KeyRef>;
+type KeyFinder = fn(&[&[u8]]) -> Vec<KeyRef>;
 
 fn native_getkeys(full_name: &str) -> Option<KeyFinder> {
     match full_name {
@@ -640,7 +639,7 @@ fn native_getkeys(full_name: &str) -> Option<KeyFinder> {
 }
 
 /// SET: the key is read with GET, only overwritten otherwise.
-fn set_getkeys(args: &[Bytes]) -> Vec<KeyRef> {
+fn set_getkeys(args: &[&[u8]]) -> Vec<KeyRef> {
     let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
     let flags = if get {
         key_flags::RW | key_flags::ACCESS | key_flags::UPDATE
@@ -651,7 +650,7 @@ fn set_getkeys(args: &[Bytes]) -> Vec<KeyRef> {
 }
 
 /// BITFIELD: read-only when it only has GET (and OVERFLOW) operations.
-fn bitfield_getkeys(args: &[Bytes]) -> Vec<KeyRef> {
+fn bitfield_getkeys(args: &[&[u8]]) -> Vec<KeyRef> {
     let mut readonly = true;
     let mut i = 2;
     while i < args.len() {
@@ -682,7 +681,7 @@ fn bitfield_getkeys(args: &[Bytes]) -> Vec<KeyRef> {
 }
 
 /// SORT: the sorted key, and the last STORE destination.
-fn sort_getkeys(args: &[Bytes]) -> Vec<KeyRef> {
+fn sort_getkeys(args: &[&[u8]]) -> Vec<KeyRef> {
     let mut keys = vec![KeyRef {
         pos: 1,
         flags: key_flags::RO | key_flags::ACCESS,

@@ -596,12 +596,12 @@ impl StrOpts<'_> {
 fn parse_opts<'a>(ctx: &mut Ctx<'a>, from: usize, kind: OptsFor) -> Option<StrOpts<'a>> {
     use opt::*;
     const EXPIRY: u16 = KEEPTTL | PERSIST | EX | PX | EXAT | PXAT;
-    let args: &'a [bytes::Bytes] = ctx.args;
+    let args: &'a [&'a [u8]] = ctx.args;
     let sets = kind != OptsFor::Getex;
     let mut o = StrOpts::default();
     let mut j = from;
     while j < args.len() {
-        let a = &args[j][..];
+        let a = args[j];
         let next = args.get(j + 1).map(|b| &b[..]);
         let f = o.flags;
         let ok = if sets && is_token(a, "NX") && f & (XX | IF_ANY) == 0 {
@@ -977,12 +977,12 @@ fn pairs<'a>(
     n: usize,
     expire: Option<i64>,
 ) -> (Vec<&'a [u8]>, Vec<Entry>) {
-    let args: &'a [bytes::Bytes] = ctx.args;
+    let args: &'a [&'a [u8]] = ctx.args;
     let args = &args[from..from + 2 * n];
     let keys = args.iter().step_by(2).map(|k| &k[..]).collect();
     let entries = args
         .chunks_exact(2)
-        .map(|kv| string_entry(&kv[0], &kv[1], expire))
+        .map(|kv| string_entry(kv[0], kv[1], expire))
         .collect();
     (keys, entries)
 }
