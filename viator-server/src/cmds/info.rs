@@ -844,11 +844,7 @@ mod tests {
 
     #[test]
     fn section_selection() {
-        let b = |v: &[&str]| {
-            v.iter()
-                .map(|s| bytes::Bytes::from(s.to_string()))
-                .collect::<Vec<_>>()
-        };
+        let b = |v: &[&'static str]| v.iter().map(|s| s.as_bytes()).collect::<Vec<&[u8]>>();
         assert_eq!(wanted(&[]), DEFAULT_SECTIONS);
         assert_eq!(wanted(&b(&["CPU", "server", "cpu"])), ["server", "cpu"]);
         assert_eq!(wanted(&b(&["all"])), SECTIONS);
