@@ -568,29 +568,11 @@ fn scan_multibulk(
 /// Cuts the arguments out of a multibulk request already validated by
 /// [`scan_multibulk`].
 fn collect_args(frame: &Bytes, argc: usize, args: &mut Vec<Bytes>) {
-    args.reserve(argc.min(ARGV_INITIAL));
-    let bytes = &frame[..];
-    let mut pos = match find_cr(bytes, 0) {
-        Line::Cr(cr) => cr + 2,
-        _ => return,
-    };
-    for _ in 0..argc {
-        let Line::Cr(cr) = find_cr(bytes, pos) else {
-            return;
-        };
-        let Some(len) = bytes
-            .get(pos + 1..cr)
-            .and_then(string2ll)
-            .and_then(|n| usize::try_from(n).ok())
-        else {
-            return;
-        };
-        let start = cr + 2;
-        let Some(end) = start.checked_add(len).filter(|&end| end <= bytes.len()) else {
-            return;
-        };
-        args.push(frame.slice(start..end));
-        pos = end + 2;
+    let mut spans = Vec::new();
+    collect_spans(frame, argc, &mut spans);
+    args.reserve(spans.len());
+    for (start, len) in spans {
+        args.push(frame.slice(start..start + len));
     }
 }
 
@@ -632,6 +614,18 @@ fn hex_value(c: u8) -> Option<u8> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
+}
+
+/// Redis's `sdssplitargs` on a line of text, as `redis.conf` lines and
+/// inline requests are split (see the rules below, on `split_args`). The
+/// line ends at its first NUL byte, as the C string it models does.
+/// Returns `None` on unbalanced quotes.
+pub fn split_line(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let end = line.iter().position(|&b| b == 0).unwrap_or(line.len());
+    let line = Bytes::copy_from_slice(&line[..end]);
+    let mut args = Vec::new();
+    split_args(&line, &mut args).ok()?;
+    Some(args.into_iter().map(|a| a.to_vec()).collect())
 }
 
 /// Redis's `sdssplitargs`: splits an inline line into arguments.

@@ -10,97 +10,15 @@ pub fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Splits a line into arguments like Redis's `sdssplitargs`: blanks
 /// separate arguments, `"..."` supports `\n \r \t \b \a \xHH` and `\<any>`
 /// escapes, `'...'` supports `\'`; a closing quote must be followed by a
 /// blank or the end of the line. Returns `None` on unbalanced quotes.
 ///
 /// The input ends at its first NUL byte, as the C string it models does.
+/// The splitting is the request parser's, which inline commands use too.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let end = line.iter().position(|&b| b == 0).unwrap_or(line.len());
-    let line = &line[..end];
-    let at = |i: usize| -> u8 { line.get(i).copied().unwrap_or(0) };
-    let mut args = Vec::new();
-    let mut p = 0usize;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(args);
-        }
-        let mut current = Vec::new();
-        let mut inq = false;
-        let mut insq = false;
-        let mut done = false;
-        while !done {
-            let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(h), Some(l)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
-                        current.push(h * 16 + l);
-                        p += 3;
-                    } else {
-                        p += 1;
-                        current.push(b'x');
-                    }
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    current.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    other => current.push(other),
-                }
-            }
-            if at(p) != 0 {
-                p += 1;
-            }
-        }
-        args.push(current);
-    }
+    viator_protocol::split_line(line)
 }
 
 /// Appends `s` quoted and escaped like Redis's `sdscatrepr`: always within
@@ -141,35 +59,7 @@ pub fn repr(s: &[u8]) -> Vec<u8> {
 /// Redis's strict `string2ll`: an optional `-`, no `+`, no leading zeros,
 /// no blanks, no overflow, at most 20 bytes.
 pub fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    let first = *digits.first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        if v > (i64::MAX as u64) + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
+    viator_types::number::parse_i64(s)
 }
 
 /// C's `strtoll(s, &end, base)` for bases 8 and 10: skips leading blanks,
