@@ -284,16 +284,27 @@ impl KeyTable {
     }
 
     /// Removes every entry for which `keep` returns false.
+    /// Each entry is offered to `keep` exactly once.
     pub fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
-        let mut i = 0;
-        while i < self.slots.len() {
+        // Walk once round from just after an empty slot. Backward shifting
+        // moves an entry back within its run and never across an empty
+        // slot, so it lands in slot i (looked at again) or in a slot not
+        // reached yet; starting at slot 0 instead, a run that wraps past the
+        // end would bring already-visited entries back in front of the walk.
+        let Some(empty) = self.ctrl.iter().position(|&c| c == 0) else {
+            return;
+        };
+        let mask = self.mask();
+        let mut n = 1;
+        while n < self.slots.len() {
+            let i = (empty + n) & mask;
             match &self.slots[i] {
                 Some(e) if !keep(e) => {
                     // Backward shifting may move an unvisited entry into
                     // slot i, so look at it again.
                     self.take_at(i);
                 }
-                _ => i += 1,
+                _ => n += 1,
             }
         }
         self.shrink_if_sparse();
