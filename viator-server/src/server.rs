@@ -326,6 +326,8 @@ impl Shared {
         s.proto_max_bulk_len
             .store(cfg.proto_max_bulk_len(), Ordering::Relaxed);
         s.maxmemory.store(cfg.maxmemory(), Ordering::Relaxed);
+        s.latency_tracking
+            .store(cfg.latency_tracking(), Ordering::Relaxed);
         s.set_maxmemory_policy(cfg.maxmemory_policy());
         s.lfu_log_factor
             .store(cfg.lfu_log_factor(), Ordering::Relaxed);

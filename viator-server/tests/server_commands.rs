@@ -1179,3 +1179,36 @@ fn command_docs_of_the_new_families() {
     );
     server.shutdown();
 }
+
+#[test]
+fn info_latencystats_follows_latency_tracking() {
+    let server = start("");
+    let mut c = Conn::new(&server);
+    assert_eq!(c.cmd(&["SET", "k", "v"]), ok());
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    let line = info_field(&info, "latency_percentiles_usec_set").expect("a line for SET");
+    let labels: Vec<&str> = line
+        .split(',')
+        .map(|kv| kv.split('=').next().unwrap_or(""))
+        .collect();
+    assert_eq!(labels, ["p50", "p99", "p99.9"]);
+    // Percentiles are configurable; with tracking off nothing new is
+    // recorded.
+    assert_eq!(
+        c.cmd(&[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "50 90"
+        ]),
+        ok()
+    );
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    let line = info_field(&info, "latency_percentiles_usec_set").expect("a line for SET");
+    assert!(line.starts_with("p50=") && line.contains(",p90="), "{line}");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]), ok());
+    assert_eq!(c.cmd(&["GET", "k"]), Reply::Bulk(b"v".to_vec()));
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    assert_eq!(info_field(&info, "latency_percentiles_usec_get"), None);
+    server.shutdown();
+}

@@ -469,6 +469,8 @@ pub struct CommandStats {
     pub rejected_calls: AtomicU64,
     /// Calls that ran and replied with an error.
     pub failed_calls: AtomicU64,
+    /// Durations of the calls, for INFO latencystats.
+    pub latency: crate::latency::Histogram,
 }
 
 impl CommandStats {
@@ -481,6 +483,7 @@ impl CommandStats {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.latency.reset();
     }
 }
 

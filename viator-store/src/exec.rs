@@ -159,6 +159,10 @@ impl Store {
         let usec = ended.saturating_duration_since(started).as_micros() as u64;
         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
         cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
+        if self.settings.latency_tracking.load(Ordering::Relaxed) {
+            // Whole microseconds in nanoseconds, as Redis records them.
+            cmd.stats.latency.record(usec.saturating_mul(1000));
+        }
         if !errors_before && ctx.out.has_errors() {
             cmd.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }

@@ -27,6 +27,7 @@ pub mod errors;
 mod exec;
 pub mod expire;
 mod keyspace;
+pub mod latency;
 mod store;
 
 pub use command::{Client, Command, CommandSpec, CommandTable, Ctx, Host, NoHost};

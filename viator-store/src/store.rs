@@ -132,6 +132,9 @@ pub struct Settings {
     pub active_expire_enabled: AtomicBool,
     /// `maxmemory` in bytes, 0 for no limit.
     pub maxmemory: AtomicU64,
+    /// `latency-tracking`: record each call's duration for INFO
+    /// latencystats.
+    pub latency_tracking: AtomicBool,
 }
 
 impl Default for Settings {
@@ -144,6 +147,7 @@ impl Default for Settings {
             active_expire_effort: AtomicU32::new(1),
             active_expire_enabled: AtomicBool::new(true),
             maxmemory: AtomicU64::new(0),
+            latency_tracking: AtomicBool::new(true),
         }
     }
 }

@@ -130,7 +130,7 @@ pub fn info_text(shared: &Shared, args: &[&[u8]], now_ms: i64) -> String {
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(&mut out, shared),
             "errorstats" => errorstats(&mut out, shared),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(&mut out, shared),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(&mut out, shared),
             "keysizes" => out.push_str("# Keysizes\r\n"),
@@ -793,6 +793,54 @@ fn commandstats(out: &mut String, shared: &Shared) {
     for l in lines.values() {
         out.push_str(l);
     }
+}
+
+/// `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` for each command
+/// with recorded calls, at the configured percentiles, as Redis's
+/// `fillPercentileDistributionLatencies` writes them.
+fn latencystats(out: &mut String, shared: &Shared) {
+    let percentiles = shared.config.read().latency_tracking_info_percentiles();
+    let mut lines: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |c: &viator_store::Command| {
+        let h = &c.stats.latency;
+        if h.count() == 0 {
+            return;
+        }
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| {
+                let label = percentile_label(p);
+                let us = h.value_at_percentile(p) as f64 / 1000.0;
+                format!("p{label}={us:.3}")
+            })
+            .collect();
+        lines.insert(
+            c.full_name.to_string(),
+            format!(
+                "latency_percentiles_usec_{}:{}\r\n",
+                c.full_name,
+                values.join(",")
+            ),
+        );
+    };
+    for c in shared.store.commands().iter() {
+        add(c);
+        for s in c.subs.values() {
+            add(s);
+        }
+    }
+    out.push_str("# Latencystats\r\n");
+    for l in lines.values() {
+        out.push_str(l);
+    }
+}
+
+/// A percentile as Redis labels it: `%f`, then trailing zeros and a
+/// trailing dot removed (`50`, `99.9`).
+fn percentile_label(p: f64) -> String {
+    let s = format!("{p:.6}");
+    let s = s.trim_end_matches('0');
+    s.trim_end_matches('.').to_string()
 }
 
 fn errorstats(out: &mut String, shared: &Shared) {

@@ -483,6 +483,18 @@ impl Config {
     pub fn protected_mode(&self) -> bool {
         self.bool(Opt::ProtectedMode)
     }
+    /// `latency-tracking`.
+    pub fn latency_tracking(&self) -> bool {
+        self.bool(Opt::LatencyTracking)
+    }
+
+    /// `latency-tracking-info-percentiles`.
+    pub fn latency_tracking_info_percentiles(&self) -> Vec<f64> {
+        match self.value(Opt::LatencyTrackingInfoPercentiles) {
+            Value::Percentiles(p) => p.clone(),
+            _ => Vec::new(),
+        }
+    }
 
     /// `maxmemory` in bytes (0 = no limit).
     pub fn maxmemory(&self) -> u64 {

@@ -532,7 +532,7 @@ option_table! {
     DisableThp: "disable-thp", None, I, boolean(true), false;
     ClusterAllowReplicaMigration: "cluster-allow-replica-migration", None, M, boolean(true), false;
     ReplicaAnnounced: "replica-announced", None, M, boolean(true), false;
-    LatencyTracking: "latency-tracking", None, M, boolean(true), false;
+    LatencyTracking: "latency-tracking", None, M, boolean(true), true;
     AofDisableAutoGc: "aof-disable-auto-gc", None, M | HID, boolean(false), false;
     ReplicaIgnoreDiskWriteErrors: "replica-ignore-disk-write-errors", None, M, boolean(false), false;
     EnableDebugAssert: "enable-debug-assert", None, I | HID, boolean(false), false;
@@ -704,7 +704,7 @@ option_table! {
     NotifyKeyspaceEvents: "notify-keyspace-events", None, M, special(Special::NotifyKeyspaceEvents), false;
     Bind: "bind", None, M | MULTI, special(Special::Bind), true;
     Replicaof: "replicaof", Some("slaveof"), I | MULTI, special(Special::ReplicaOf), false;
-    LatencyTrackingInfoPercentiles: "latency-tracking-info-percentiles", None, M | MULTI, special(Special::LatencyTrackingInfoPercentiles), false;
+    LatencyTrackingInfoPercentiles: "latency-tracking-info-percentiles", None, M | MULTI, special(Special::LatencyTrackingInfoPercentiles), true;
 
     // ---- Built-in module options (Redis 8 ships these modules loaded) -------
     VsetForceSingleThreadedExecution: "vset-force-single-threaded-execution", None, M | MODULE, boolean(false), false;
