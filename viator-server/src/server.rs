@@ -461,7 +461,7 @@ impl Shared {
     /// `resetCommandTableStats` and `resetErrorTableStats`).
     pub fn reset_stats(&self) {
         self.stats.reset();
-        self.store.stats.reset();
+        self.store.reset_stats();
         self.store.commands().reset_stats();
         for t in self.threads.iter() {
             t.reset();

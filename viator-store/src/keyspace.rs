@@ -203,12 +203,11 @@ impl<'a> Keyspace<'a> {
             other => other,
         };
         if !how.no_stats {
-            let stat = if found.is_some() {
-                &self.store.stats.keyspace_hits
+            if found.is_some() {
+                shard.counters.hits += 1;
             } else {
-                &self.store.stats.keyspace_misses
-            };
-            stat.fetch_add(1, Ordering::Relaxed);
+                shard.counters.misses += 1;
+            }
         }
         let slot = found?;
         RefMut::filter_map(shard, |s| s.table.at_mut(slot))
@@ -388,7 +387,7 @@ impl<'a> Keyspace<'a> {
         for c in self.cells() {
             let mut s = c.borrow_mut();
             n += s.table.len();
-            *s = Shard::default();
+            s.take_contents();
         }
         n
     }
@@ -489,7 +488,7 @@ impl<'a> Keyspace<'a> {
     /// locks.
     pub fn take_contents(&mut self) -> Vec<Shard> {
         self.cells()
-            .map(|c| std::mem::take(&mut *c.borrow_mut()))
+            .map(|c| c.borrow_mut().take_contents())
             .collect()
     }
 
@@ -504,7 +503,10 @@ impl<'a> Keyspace<'a> {
             return false;
         }
         for (a, b) in self.cells().zip(other.cells()) {
-            std::mem::swap(&mut *a.borrow_mut(), &mut *b.borrow_mut());
+            let (mut a, mut b) = (a.borrow_mut(), b.borrow_mut());
+            std::mem::swap(&mut *a, &mut *b);
+            // Counters belong to the shard, not to its keys.
+            std::mem::swap(&mut a.counters, &mut b.counters);
         }
         true
     }

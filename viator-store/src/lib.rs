@@ -33,4 +33,4 @@ mod store;
 pub use command::{Client, Command, CommandSpec, CommandTable, Ctx, Host, NoHost};
 pub use exec::CallTime;
 pub use keyspace::{Keyspace, Lookup};
-pub use store::{Db, EvictionPolicy, Settings, Shard, Stats, Store, StoreOptions};
+pub use store::{Db, EvictionPolicy, Settings, Shard, ShardCounters, Stats, Store, StoreOptions};

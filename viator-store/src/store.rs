@@ -18,6 +18,31 @@ pub struct Shard {
     pub expires: ExpireSet,
     /// Where the active expiry sweep goes on next time.
     pub expire_cursor: usize,
+    /// Keyspace hits and misses of lookups in this shard. Counted here,
+    /// under the shard's lock, rather than in shared atomics: the counter
+    /// costs a plain increment on every read command. They stay with the
+    /// shard when its contents are emptied or swapped.
+    pub counters: ShardCounters,
+}
+
+/// Statistics kept per shard (see [`Shard::counters`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShardCounters {
+    /// Successful read lookups.
+    pub hits: u64,
+    /// Failed read lookups.
+    pub misses: u64,
+}
+
+impl Shard {
+    /// Empties the shard, keeping its counters; returns what it held.
+    pub fn take_contents(&mut self) -> Shard {
+        let counters = self.counters;
+        let mut taken = std::mem::take(self);
+        self.counters = counters;
+        taken.counters = ShardCounters::default();
+        taken
+    }
 }
 
 /// A shard behind its lock.
@@ -309,6 +334,32 @@ impl Store {
             .sum()
     }
 
+    /// Keyspace hits since the last reset (INFO `keyspace_hits`).
+    pub fn keyspace_hits(&self) -> u64 {
+        self.stats.keyspace_hits.load(Ordering::Relaxed) + self.sum_counters(|c| c.hits)
+    }
+
+    /// Keyspace misses since the last reset (INFO `keyspace_misses`).
+    pub fn keyspace_misses(&self) -> u64 {
+        self.stats.keyspace_misses.load(Ordering::Relaxed) + self.sum_counters(|c| c.misses)
+    }
+
+    fn sum_counters(&self, f: impl Fn(&ShardCounters) -> u64) -> u64 {
+        self.dbs
+            .iter()
+            .flat_map(|db| db.shards.iter())
+            .map(|s| f(&s.lock().borrow().counters))
+            .sum()
+    }
+
+    /// Zeroes the store's statistics (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        for s in self.dbs.iter().flat_map(|db| db.shards.iter()) {
+            s.lock().borrow_mut().counters = ShardCounters::default();
+        }
+    }
+
     /// Number of keys with an expire time in database `db`.
     pub fn db_expires(&self, db: usize) -> usize {
         self.dbs[db]
@@ -316,5 +367,32 @@ impl Store {
             .iter()
             .map(|s| s.lock().borrow().expires.len())
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Client;
+    use viator_protocol::ReplyBuf;
+
+    #[test]
+    fn keyspace_counters_survive_flushes_and_swaps_and_reset() {
+        let store = Store::new(StoreOptions::default());
+        let mut client = Client::default();
+        let mut out = ReplyBuf::new();
+        for cmd in [
+            &["SET", "a", "1"][..],
+            &["GET", "a"],
+            &["GET", "missing"],
+            &["SWAPDB", "0", "1"],
+            &["FLUSHALL"],
+            &["GET", "a"],
+        ] {
+            store.execute(&mut client, cmd, &mut out);
+        }
+        assert_eq!((store.keyspace_hits(), store.keyspace_misses()), (1, 2));
+        store.reset_stats();
+        assert_eq!((store.keyspace_hits(), store.keyspace_misses()), (0, 0));
     }
 }

@@ -215,17 +215,11 @@ fn del_treats_expired_keys_as_absent() {
 fn exists_counts_repeats_and_keyspace_hits() {
     let mut t = T::new();
     t.is("SET a x", "+OK\r\n");
-    let hits = t.store.stats.keyspace_hits.load(Ordering::Relaxed);
-    let misses = t.store.stats.keyspace_misses.load(Ordering::Relaxed);
+    let hits = t.store.keyspace_hits();
+    let misses = t.store.keyspace_misses();
     t.is("EXISTS a a nokey a", ":3\r\n");
-    assert_eq!(
-        t.store.stats.keyspace_hits.load(Ordering::Relaxed),
-        hits + 3
-    );
-    assert_eq!(
-        t.store.stats.keyspace_misses.load(Ordering::Relaxed),
-        misses + 1
-    );
+    assert_eq!(t.store.keyspace_hits(), hits + 3);
+    assert_eq!(t.store.keyspace_misses(), misses + 1);
     t.is("EXISTS nokey", ":0\r\n");
     t.plant(0, "old", "v", Some(clock::now_ms() - 1));
     t.is("EXISTS old", ":0\r\n");

@@ -618,8 +618,8 @@ fn stats(out: &mut String, shared: &Shared) {
     field!(out, "evicted_scripts", "0");
     field!(out, "total_eviction_exceeded_time", "0");
     field!(out, "current_eviction_exceeded_time", "0");
-    field!(out, "keyspace_hits", "{}", load(&ss.keyspace_hits));
-    field!(out, "keyspace_misses", "{}", load(&ss.keyspace_misses));
+    field!(out, "keyspace_hits", "{}", shared.store.keyspace_hits());
+    field!(out, "keyspace_misses", "{}", shared.store.keyspace_misses());
     field!(out, "pubsub_channels", "0");
     field!(out, "pubsub_patterns", "0");
     field!(out, "pubsubshard_channels", "0");

@@ -109,11 +109,7 @@ impl T {
 
     /// (keyspace hits, keyspace misses).
     pub fn hits_misses(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (
-            self.store.stats.keyspace_hits.load(Relaxed),
-            self.store.stats.keyspace_misses.load(Relaxed),
-        )
+        (self.store.keyspace_hits(), self.store.keyspace_misses())
     }
 }
 
