@@ -73,7 +73,6 @@ fn lowest_equivalent(v: u64) -> u64 {
 #[derive(Debug, Default)]
 pub struct Histogram {
     counts: OnceLock<Box<[AtomicU64]>>,
-    total: AtomicU64,
 }
 
 impl Histogram {
@@ -85,12 +84,14 @@ impl Histogram {
             .counts
             .get_or_init(|| (0..COUNTS_LEN).map(|_| AtomicU64::new(0)).collect());
         counts[counts_index(v)].fetch_add(1, Ordering::Relaxed);
-        self.total.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Number of recorded values.
+    /// Number of recorded values (a sum over the buckets: the command path
+    /// pays for one counter, INFO for the rest).
     pub fn count(&self) -> u64 {
-        self.total.load(Ordering::Relaxed)
+        self.counts
+            .get()
+            .map_or(0, |c| c.iter().map(|n| n.load(Ordering::Relaxed)).sum())
     }
 
     /// HdrHistogram's `hdr_value_at_percentile`: the highest value
@@ -125,7 +126,6 @@ impl Histogram {
                 c.store(0, Ordering::Relaxed);
             }
         }
-        self.total.store(0, Ordering::Relaxed);
     }
 }
 
