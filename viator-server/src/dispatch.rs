@@ -68,7 +68,14 @@ pub fn dispatch<'s>(
     let reply_start = out.len();
     let resolved = match cached(batch, args) {
         Some(cmd) => Ok(cmd),
-        None => store.commands().resolve(args),
+        None => {
+            if is_http_header(args) {
+                security_warning();
+                // No reply: the connection just closes, as in Redis.
+                return After::Close;
+            }
+            store.commands().resolve(args)
+        }
     };
     let cmd = match resolved {
         Ok(cmd) => cmd,
@@ -125,6 +132,32 @@ pub fn dispatch<'s>(
         shared.stats.count_errors(out.take_errors());
     }
     finish(client, out, reply_start)
+}
+
+/// Whether a request starts like an HTTP request (`POST`) or header
+/// (`Host:`): cross-protocol scripting sends those to reach Redis through a
+/// browser, and Redis drops such connections.
+fn is_http_header(args: &[&[u8]]) -> bool {
+    args.first()
+        .is_some_and(|n| n.eq_ignore_ascii_case(b"post") || n.eq_ignore_ascii_case(b"host:"))
+}
+
+/// Logs Redis's warning about a cross-protocol scripting attempt, at most
+/// once a minute so that an attack cannot flood the log.
+fn security_warning() {
+    use std::sync::atomic::AtomicI64;
+    static LAST_MS: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = viator_store::clock::now_ms();
+    let last = LAST_MS.load(Ordering::Relaxed);
+    if now.saturating_sub(last) > 60_000
+        && LAST_MS
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        crate::log::warning(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.",
+        );
+    }
 }
 
 /// Records the last command of a client for CLIENT LIST (`cmd=`; `NULL`

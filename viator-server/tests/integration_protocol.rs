@@ -562,3 +562,21 @@ fn auth_lifts_the_limits_for_the_rest_of_the_same_write() {
     drop(s);
     server.shutdown();
 }
+
+#[test]
+fn http_requests_are_dropped_without_a_reply() {
+    let server = start("");
+    // Cross-protocol scripting: a browser's POST with a Redis command in
+    // its body. Redis replies to what came before and drops the rest.
+    let mut s = connect(&server);
+    s.write_all(b"PING\r\nPOST / HTTP/1.1\r\nHost: x\r\n\r\nSET pwned 1\r\n")
+        .unwrap();
+    expect(&mut s, b"+PONG\r\n");
+    expect_closed(&mut s);
+    let mut s = connect(&server);
+    s.write_all(b"host: evil\r\n").unwrap();
+    expect_closed(&mut s);
+    let mut s = connect(&server);
+    roundtrip(&mut s, b"EXISTS pwned\r\n", b":0\r\n");
+    server.shutdown();
+}
