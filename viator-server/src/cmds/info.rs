@@ -713,50 +713,23 @@ fn rusage(who: libc::c_int) -> Option<libc::rusage> {
 }
 
 fn cpu(out: &mut String) {
-    let tv = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
-    let zero = || format!("{}.{:06}", 0, 0);
     out.push_str("# CPU\r\n");
-    let me = rusage(libc::RUSAGE_SELF);
-    let children = rusage(libc::RUSAGE_CHILDREN);
-    field!(
-        out,
-        "used_cpu_sys",
-        "{}",
-        me.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
-    );
-    field!(
-        out,
-        "used_cpu_user",
-        "{}",
-        me.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
-    );
-    field!(
-        out,
-        "used_cpu_sys_children",
-        "{}",
-        children.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
-    );
-    field!(
-        out,
-        "used_cpu_user_children",
-        "{}",
-        children.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
-    );
     // Viator has no single main thread: the thread answering INFO stands
     // for it, as on Linux Redis reports the thread running INFO.
-    let thread = rusage(libc::RUSAGE_THREAD);
-    field!(
-        out,
-        "used_cpu_sys_main_thread",
-        "{}",
-        thread.map(|r| tv(r.ru_stime)).unwrap_or_else(zero)
-    );
-    field!(
-        out,
-        "used_cpu_user_main_thread",
-        "{}",
-        thread.map(|r| tv(r.ru_utime)).unwrap_or_else(zero)
-    );
+    for (who, suffix) in [
+        (libc::RUSAGE_SELF, ""),
+        (libc::RUSAGE_CHILDREN, "_children"),
+        (libc::RUSAGE_THREAD, "_main_thread"),
+    ] {
+        let usage = rusage(who);
+        let times: [(&str, fn(&libc::rusage) -> libc::timeval); 2] =
+            [("sys", |r| r.ru_stime), ("user", |r| r.ru_utime)];
+        for (kind, pick) in times {
+            let t = usage.as_ref().map(pick);
+            let (sec, usec) = t.map_or((0, 0), |t| (t.tv_sec, t.tv_usec));
+            field!(out, format!("used_cpu_{kind}{suffix}"), "{sec}.{usec:06}");
+        }
+    }
 }
 
 fn commandstats(out: &mut String, shared: &Shared) {
