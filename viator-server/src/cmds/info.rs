@@ -712,6 +712,9 @@ fn rusage(who: libc::c_int) -> Option<libc::rusage> {
     (unsafe { libc::getrusage(who, &mut ru) } == 0).then_some(ru)
 }
 
+/// Picks a time out of a `rusage`.
+type TimeOf = fn(&libc::rusage) -> libc::timeval;
+
 fn cpu(out: &mut String) {
     out.push_str("# CPU\r\n");
     // Viator has no single main thread: the thread answering INFO stands
@@ -722,8 +725,7 @@ fn cpu(out: &mut String) {
         (libc::RUSAGE_THREAD, "_main_thread"),
     ] {
         let usage = rusage(who);
-        let times: [(&str, fn(&libc::rusage) -> libc::timeval); 2] =
-            [("sys", |r| r.ru_stime), ("user", |r| r.ru_utime)];
+        let times: [(&str, TimeOf); 2] = [("sys", |r| r.ru_stime), ("user", |r| r.ru_utime)];
         for (kind, pick) in times {
             let t = usage.as_ref().map(pick);
             let (sec, usec) = t.map_or((0, 0), |t| (t.tv_sec, t.tv_usec));
