@@ -142,6 +142,9 @@ pub struct Pause {
     /// on time never erases one set at the same moment. Readers only load
     /// the atomics.
     change: Mutex<()>,
+    /// The store's flag that keeps expired keys in place while paused
+    /// (`Settings::expiry_frozen`).
+    pub(crate) expiry_frozen: std::sync::Arc<AtomicBool>,
 }
 
 impl Pause {
@@ -180,6 +183,8 @@ impl Pause {
         let _change = self.change.lock();
         self.until_ms.fetch_max(until_ms, Ordering::AcqRel);
         self.mode.store(mode, Ordering::Release);
+        // Both modes hold writes, and deleting an expired key is one.
+        self.expiry_frozen.store(true, Ordering::Release);
         // A change from ALL to WRITE lets readers go on.
         self.resumed.notify_waiters();
     }
@@ -191,6 +196,7 @@ impl Pause {
     }
 
     fn clear(&self) {
+        self.expiry_frozen.store(false, Ordering::Release);
         self.mode.store(Pause::NONE, Ordering::Release);
         self.until_ms.store(0, Ordering::Release);
         self.resumed.notify_waiters();
@@ -692,6 +698,7 @@ impl Server {
             workers.push(tx);
             worker_rx.push(rx);
         }
+        let frozen = store.settings.expiry_frozen.clone();
         let shared = Arc::new(Shared {
             store,
             config: RwLock::new(config),
@@ -699,7 +706,10 @@ impl Server {
             clients: Registry::default(),
             stats: ServerStats::default(),
             threads: (0..io_threads).map(|_| ThreadStats::default()).collect(),
-            pause: Pause::default(),
+            pause: Pause {
+                expiry_frozen: frozen,
+                ..Pause::default()
+            },
             started: Instant::now(),
             run_id: random_run_id(),
             replid: random_run_id(),

@@ -164,6 +164,10 @@ impl<'a> Keyspace<'a> {
             Some(t) => t <= self.now_ms,
             None => false,
         };
+        if expired && self.store.settings.expiry_frozen.load(Ordering::Relaxed) {
+            // Missing, but left in place until the pause ends.
+            return true;
+        }
         if expired {
             shard.table.remove_at(slot);
             shard.expires.remove(hash);
@@ -282,8 +286,11 @@ impl<'a> Keyspace<'a> {
                     entry.set_clock(slot_entry.clock());
                 }
                 let old_expire = slot_entry.expire_ms();
-                if keep_ttl && entry.expire_ms().is_none() && old_expire.is_some() {
-                    entry.set_expire_ms(old_expire);
+                // A key whose time is up (left in place by a pause) has no
+                // TTL to keep: it is logically gone.
+                let live_expire = old_expire.filter(|&t| t > self.now_ms);
+                if keep_ttl && entry.expire_ms().is_none() && live_expire.is_some() {
+                    entry.set_expire_ms(live_expire);
                 }
                 match (old_expire.is_some(), entry.expire_ms().is_some()) {
                     (true, false) => {

@@ -160,6 +160,10 @@ pub struct Settings {
     /// `latency-tracking`: record each call's duration for INFO
     /// latencystats.
     pub latency_tracking: AtomicBool,
+    /// Set while a CLIENT PAUSE holds writes: expired keys read as missing
+    /// but are not deleted (a deletion is a write), as in Redis. Shared with
+    /// the server's pause state.
+    pub expiry_frozen: std::sync::Arc<AtomicBool>,
 }
 
 impl Default for Settings {
@@ -173,6 +177,7 @@ impl Default for Settings {
             active_expire_enabled: AtomicBool::new(true),
             maxmemory: AtomicU64::new(0),
             latency_tracking: AtomicBool::new(true),
+            expiry_frozen: std::sync::Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -394,5 +399,30 @@ mod tests {
         assert_eq!((store.keyspace_hits(), store.keyspace_misses()), (1, 2));
         store.reset_stats();
         assert_eq!((store.keyspace_hits(), store.keyspace_misses()), (0, 0));
+    }
+
+    #[test]
+    fn frozen_expiry_hides_expired_keys_without_deleting_them() {
+        let store = Store::new(StoreOptions::default());
+        let mut client = Client::default();
+        let mut run = |cmd: &[&str]| {
+            let mut out = ReplyBuf::new();
+            store.execute(&mut client, cmd, &mut out);
+            out.as_bytes().to_vec()
+        };
+        run(&["SET", "k", "v", "PX", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        store.settings.expiry_frozen.store(true, Ordering::Relaxed);
+        assert_eq!(run(&["GET", "k"]), b"$-1\r\n");
+        assert_eq!(run(&["EXISTS", "k"]), b":0\r\n");
+        assert_eq!(run(&["DBSIZE"]), b":1\r\n");
+        // SET KEEPTTL on a logically expired key keeps no TTL.
+        assert_eq!(run(&["SET", "k", "w", "KEEPTTL"]), b"+OK\r\n");
+        assert_eq!(run(&["TTL", "k"]), b":-1\r\n");
+        run(&["SET", "j", "v", "PX", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        store.settings.expiry_frozen.store(false, Ordering::Relaxed);
+        assert_eq!(run(&["GET", "j"]), b"$-1\r\n");
+        assert_eq!(run(&["DBSIZE"]), b":1\r\n");
     }
 }
