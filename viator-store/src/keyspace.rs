@@ -405,6 +405,17 @@ impl<'a> Keyspace<'a> {
     /// `f` with the entries of one home slot; returns the next cursor, 0 at
     /// the end.
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
+        let now = self.now_ms;
+        self.scan_step_all(cursor, |e| {
+            if e.expire_ms().is_none_or(|t| t > now) {
+                f(e)
+            }
+        })
+    }
+
+    /// [`Keyspace::scan_step`] that also passes expired keys not deleted
+    /// yet, for SCAN, which deletes the ones it meets as Redis does.
+    pub fn scan_step_all(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
         let bits = self.store.shard_bits();
         let nshards = self.store.shard_count() as u64;
         let mut shard = (cursor & (nshards - 1)) as usize;
@@ -412,20 +423,11 @@ impl<'a> Keyspace<'a> {
         let Guards::Many(v) = &self.guards else {
             // One shard per database.
             let c = self.cells().next().expect("a locked shard");
-            let now = self.now_ms;
-            return c.borrow().table.scan(inner, |e| {
-                if e.expire_ms().is_none_or(|t| t > now) {
-                    f(e)
-                }
-            }) << bits;
+            return c.borrow().table.scan(inner, &mut f) << bits;
         };
         loop {
             let Some((_, g)) = v.get(shard) else { return 0 };
-            let next = g.borrow().table.scan(inner, |e| {
-                if e.expire_ms().is_none_or(|t| t > self.now_ms) {
-                    f(e)
-                }
-            });
+            let next = g.borrow().table.scan(inner, &mut f);
             if next != 0 {
                 return (next << bits) | shard as u64;
             }

@@ -1431,3 +1431,14 @@ fn table_metadata_matches_redis() {
         assert!(spec.acl & acl::KEYSPACE != 0 || name == "object", "{name}");
     }
 }
+
+#[test]
+fn scan_deletes_the_expired_keys_it_meets() {
+    let mut t = T::new();
+    t.is("SET live v", "+OK\r\n");
+    t.is("SET gone v PX 1", "+OK\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    t.is("DBSIZE", ":2\r\n");
+    t.is("SCAN 0 COUNT 1000", "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nlive\r\n");
+    t.is("DBSIZE", ":1\r\n");
+}

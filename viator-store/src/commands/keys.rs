@@ -995,16 +995,26 @@ fn scan(ctx: &mut Ctx<'_>) {
         drop(ks);
         next = 0;
     } else {
-        let ks = ctx.whole_db();
+        let mut ks = ctx.whole_db();
+        let now = ks.now_ms();
         let mut sampled: i64 = 0;
         let mut cur = cursor;
         let mut max_iterations = count.saturating_mul(10);
+        // Expired keys that pass the filters are not returned but deleted,
+        // as Redis's scan deletes them (expireIfNeeded) on its way.
+        let mut expired: Vec<Vec<u8>> = Vec::new();
         loop {
-            cur = ks.scan_step(cur, |e| {
+            cur = ks.scan_step_all(cur, |e| {
                 sampled += 1;
-                if type_ok(e) && pattern.is_none_or(|p| glob_match(p, e.key(), false)) {
-                    found.bulk(e.key());
-                    n += 1;
+                // Pattern, then type (whose lookup deletes an expired key
+                // in Redis whatever its type), then expiry.
+                if pattern.is_none_or(|p| glob_match(p, e.key(), false)) {
+                    if e.expire_ms().is_some_and(|t| t <= now) {
+                        expired.push(e.key().to_vec());
+                    } else if type_ok(e) {
+                        found.bulk(e.key());
+                        n += 1;
+                    }
                 }
             });
             let more = max_iterations > 0;
@@ -1012,6 +1022,9 @@ fn scan(ctx: &mut Ctx<'_>) {
             if cur == 0 || !more || sampled >= count {
                 break;
             }
+        }
+        for key in &expired {
+            ks.exists(key);
         }
         drop(ks);
         next = cur;
