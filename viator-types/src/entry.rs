@@ -35,6 +35,11 @@ use std::ptr::NonNull;
 /// this is where `embstr` ends (OBJECT ENCODING).
 pub const EMBSTR_MAX: usize = 44;
 
+/// Strings longer than this live in their own buffer rather than in the
+/// entry's block, so that changing the key's TTL or renaming it moves a
+/// pointer instead of copying the value (Redis does these in O(1) too).
+pub const INLINE_MAX: usize = 4096;
+
 /// Strings up to this length that parse as an integer are stored as one
 /// (OBJECT ENCODING `int`), as Redis's `tryObjectEncoding` does.
 const INT_CANDIDATE_MAX: usize = 20;
@@ -221,6 +226,10 @@ impl Entry {
 
     /// A new entry. Keys and inline values must be shorter than 4 GiB.
     pub fn new(key: &[u8], value: NewValue<'_>, expire_ms: Option<i64>) -> Entry {
+        let value = match value {
+            NewValue::Str(s) if s.len() > INLINE_MAX => NewValue::Heap(s.to_vec()),
+            v => v,
+        };
         let mut flags = 0u8;
         let mut size = 4;
         if expire_ms.is_some() {
@@ -484,6 +493,25 @@ impl Entry {
         }
     }
 
+    /// The same value, expire time and access clock under another key (RENAME,
+    /// MOVE): a value in its own buffer is moved, not copied.
+    pub fn renamed(mut self, key: &[u8]) -> Entry {
+        let clock = self.clock();
+        let expire = self.expire_ms();
+        let mut fresh = if self.kind() == KIND_INLINE {
+            let bytes = match self.as_str() {
+                Some(StrRef::Bytes(b)) => b,
+                _ => &[],
+            };
+            Entry::new(key, NewValue::Str(bytes), expire)
+        } else {
+            let value = self.take_value();
+            Entry::new(key, value, expire)
+        };
+        fresh.set_clock(clock);
+        fresh
+    }
+
     /// Replaces the value, keeping the key, expire time and access clock.
     pub fn set_value(&mut self, value: NewValue<'_>) {
         let clock = self.clock();
@@ -606,6 +634,28 @@ mod tests {
         assert_eq!(e.expire_ms(), None);
         assert_eq!(e.as_str(), Some(StrRef::Int(8)));
         assert_eq!(e.clock(), 0xabcdef);
+    }
+
+    #[test]
+    fn renaming_keeps_value_ttl_clock_and_encoding() {
+        let big = vec![b'x'; INLINE_MAX + 1];
+        for value in [&b"hello"[..], b"12", &big[..]] {
+            let mut e = Entry::new_string(b"old", value);
+            e.set_expire_ms(Some(99));
+            e.set_clock(1234);
+            let enc = e.str_encoding();
+            let r = e.renamed(b"new");
+            assert_eq!(r.key(), b"new");
+            assert_eq!(r.as_str().map(|s| s.to_vec()), Some(value.to_vec()));
+            assert_eq!(
+                (r.expire_ms(), r.clock(), r.str_encoding()),
+                (Some(99), 1234, enc)
+            );
+        }
+        // Large strings are not stored in the block.
+        let e = Entry::new_string(b"k", &big);
+        assert_eq!(e.str_encoding(), Some(StrEncoding::Raw));
+        assert!(e.memory_usage() > big.len());
     }
 
     #[test]

@@ -763,16 +763,17 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) {
         return;
     }
     let clock = e.clock();
-    let moved = duplicate(&e, dst, e.expire_ms());
     drop(e);
     if ks.write(dst).is_some() && nx {
         drop(ks);
         ctx.out.int(0);
         return;
     }
-    ks.remove(src);
-    ks.set(moved, false);
-    restore_clock(&mut ks, dst, clock);
+    // The entry itself moves to its new key: no copy of the value.
+    if let Some(old) = ks.remove(src) {
+        ks.set(old.renamed(dst), false);
+        restore_clock(&mut ks, dst, clock);
+    }
     drop(ks);
     ctx.store.add_dirty(1);
     if nx {
@@ -869,10 +870,7 @@ fn move_key(ctx: &mut Ctx<'_>) {
         ctx.out.int(0);
         return;
     };
-    let found = src
-        .write(key)
-        .map(|e| (e.clock(), duplicate(&e, key, e.expire_ms())));
-    let Some((clock, moved)) = found else {
+    let Some(clock) = src.write(key).map(|e| e.clock()) else {
         drop((src, dst));
         ctx.out.int(0);
         return;
@@ -882,9 +880,11 @@ fn move_key(ctx: &mut Ctx<'_>) {
         ctx.out.int(0);
         return;
     }
-    dst.set(moved, false);
-    restore_clock(&mut dst, key, clock);
-    src.remove(key);
+    // The entry itself moves to the other database: no copy of the value.
+    if let Some(entry) = src.remove(key) {
+        dst.set(entry, false);
+        restore_clock(&mut dst, key, clock);
+    }
     drop((src, dst));
     ctx.store.add_dirty(1);
     ctx.out.int(1);
