@@ -47,6 +47,9 @@ pub struct ServerStats {
     pub total_error_replies: AtomicU64,
     /// Error replies by code (at most 128 codes, as Redis).
     pub errors: Mutex<HashMap<String, u64>>,
+    /// Cleared when the 129th distinct error code shows up: from then on
+    /// error codes are not tracked until CONFIG RESETSTAT, as in Redis.
+    pub errors_disabled: AtomicBool,
     /// Commands that were refused before running.
     pub unexpected_error_replies: AtomicU64,
     /// Clients closed for reaching the query buffer limit.
@@ -67,15 +70,32 @@ impl ServerStats {
         }
         self.total_error_replies
             .fetch_add(codes.len() as u64, Ordering::Relaxed);
+        if self.errors_disabled.load(Ordering::Relaxed) {
+            return;
+        }
         let mut map = self.errors.lock();
         for code in codes {
             let len = map.len();
             match map.get_mut(&code) {
                 Some(n) => *n += 1,
-                None if len < 128 => {
+                None if len < ERROR_STATS_NUMBER => {
                     map.insert(code, 1);
                 }
-                None => {}
+                None => {
+                    // Redis's incrementErrorCount: too many distinct codes
+                    // (an attacker can make them up) stop the tracking.
+                    let mut known: Vec<&String> = map.keys().collect();
+                    known.sort();
+                    let list: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+                    crate::log::warning(&format!(
+                        "Errorstats stopped adding new errors because the number of different errors reached {ERROR_STATS_NUMBER}; all errors will be tracked again after CONFIG RESETSTAT. errors: {}",
+                        list.join(", ")
+                    ));
+                    map.clear();
+                    map.insert("ERRORSTATS_DISABLED".to_string(), 1);
+                    self.errors_disabled.store(true, Ordering::Relaxed);
+                    return;
+                }
             }
         }
     }
@@ -96,8 +116,13 @@ impl ServerStats {
             c.store(0, Ordering::Relaxed);
         }
         self.errors.lock().clear();
+        self.errors_disabled.store(false, Ordering::Relaxed);
     }
 }
+
+/// Distinct error codes INFO errorstats tracks before it stops (Redis's
+/// ERROR_STATS_NUMBER).
+const ERROR_STATS_NUMBER: usize = 128;
 
 /// The counters of one worker thread (Redis's per-I/O-thread statistics),
 /// on their own cache lines so that threads never share one: summing them
@@ -889,5 +914,28 @@ async fn cron(shared: Arc<Shared>) {
             st.instantaneous_output_kbps_x100
                 .store((mean(&out_samples) * 100.0) as u64, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errorstats_stop_at_128_codes_until_resetstat() {
+        let s = ServerStats::default();
+        for i in 0..ERROR_STATS_NUMBER {
+            s.count_errors(vec![format!("E{i}")]);
+        }
+        s.count_errors(vec!["E1".to_string()]);
+        assert_eq!(s.errors.lock().get("E1"), Some(&2));
+        s.count_errors(vec!["ONE-TOO-MANY".to_string()]);
+        let only: Vec<(String, u64)> = s.errors.lock().clone().into_iter().collect();
+        assert_eq!(only, [("ERRORSTATS_DISABLED".to_string(), 1)]);
+        s.count_errors(vec!["E1".to_string()]);
+        assert_eq!(s.errors.lock().len(), 1);
+        s.reset();
+        s.count_errors(vec!["E1".to_string()]);
+        assert_eq!(s.errors.lock().get("E1"), Some(&1));
     }
 }
