@@ -84,6 +84,13 @@ fn main() -> ExitCode {
             .then(|| PathBuf::from("/var/run/redis_6379.pid"))
     });
     let port = cfg.port();
+    // In redis.conf, port 0 turns TCP off; with no Unix socket or TLS
+    // listener (not supported yet) there is nothing left, and Redis exits.
+    // (Server::start, for embedding and tests, takes 0 as "any free port".)
+    if port == 0 {
+        log::warning("Configured to not listen anywhere, exiting.");
+        return ExitCode::from(1);
+    }
     let show = cfg.clone();
     let server = match Server::start(cfg, startup.config_file.clone()) {
         Ok(s) => s,
@@ -102,7 +109,7 @@ fn main() -> ExitCode {
         }
     };
     log::set_role(log::Role::Master);
-    log::log_logo(&show, if port == 0 { server.port() } else { port });
+    log::log_logo(&show, port);
     if let Some(p) = &pidfile
         && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
     {
