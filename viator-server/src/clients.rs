@@ -90,10 +90,10 @@ impl ClientEntry {
     pub(crate) fn kill(&self) {
         if !self.killed.swap(true, Ordering::AcqRel) {
             self.wake.notify_one();
-            // SAFETY-free: shutdown(2) on a descriptor only affects that
-            // socket. The registry lock held by our callers guarantees the
-            // descriptor still belongs to this client: a client leaves the
-            // registry (under the same lock) before its socket is closed.
+            // shutdown(2) on a descriptor only affects that socket. The
+            // registry lock held by our callers guarantees the descriptor
+            // still belongs to this client: a client leaves the registry
+            // (under the same lock) before its socket is closed.
             shutdown_fd(self.fd);
         }
     }

@@ -46,7 +46,7 @@ pub mod flags {
     pub const MOVABLE_KEYS: u64 = 1 << 15;
     /// Allowed while a script is busy.
     pub const ALLOW_BUSY: u64 = 1 << 16;
-    /// Allowed while the server is loading asynchronously? No.
+    /// Not allowed while a replica loads its dataset in the background.
     pub const NO_ASYNC_LOADING: u64 = 1 << 17;
     /// Key arguments are optional.
     pub const NO_MANDATORY_KEYS: u64 = 1 << 18;
@@ -322,7 +322,10 @@ impl CommandSpec {
     };
 
     /// ACL categories: the declared ones plus those Redis derives from the
-    /// flags (write -> @write, readonly -> @read unless @scripting? ...).
+    /// flags (`setImplicitACLCategories`): write gives @write, readonly
+    /// @read (except for @scripting commands), admin @admin and
+    /// @dangerous, pubsub @pubsub, fast @fast, blocking @blocking, and
+    /// whatever is not @fast is @slow.
     pub fn acl_categories(&self) -> u64 {
         let mut c = self.acl;
         if self.flags & flags::WRITE != 0 {
