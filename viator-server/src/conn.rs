@@ -9,10 +9,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use viator_protocol::{CommandParser, Limits, Parsed, ReplyBuf, Scanned};
-use viator_store::Client;
+use viator_store::{Client, Command};
 
 use crate::clients::ClientEntry;
-use crate::dispatch::{After, Batch, dispatch, set_last_cmd};
+use crate::dispatch::{After, Batch, dispatch, record_last_cmd};
 use crate::server::{ListenerSlot, Shared};
 
 /// Initial size of a connection's read buffer (Redis's PROTO_IOBUF_LEN).
@@ -154,6 +154,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         pending: false,
         held_flags: 0,
         need: 0,
+        cached: None,
         worker,
     };
     let _ = conn.run(&shared, &mut stream).await;
@@ -162,7 +163,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
     // a CLIENT KILL never shuts down a descriptor reused by someone else.
 }
 
-struct Conn {
+struct Conn<'s> {
     client: Client,
     entry: Arc<ClientEntry>,
     out: ReplyBuf,
@@ -184,6 +185,9 @@ struct Conn {
     /// How long the read buffer must get for the incomplete request at its
     /// front (0 when unknown).
     need: usize,
+    /// The last top-level command resolved, kept across batches: a client
+    /// mostly repeats one command, and this skips the table lookup.
+    cached: Option<&'s Command>,
     /// Index of the worker thread, for its counters.
     worker: usize,
 }
@@ -198,8 +202,8 @@ enum Step {
     Paused,
 }
 
-impl Conn {
-    async fn run(&mut self, shared: &Shared, stream: &mut TcpStream) -> std::io::Result<()> {
+impl<'s> Conn<'s> {
+    async fn run(&mut self, shared: &'s Shared, stream: &mut TcpStream) -> std::io::Result<()> {
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
         let tstats = &shared.threads[self.worker.min(shared.threads.len().saturating_sub(1))];
         let mut read = true;
@@ -271,7 +275,7 @@ impl Conn {
     /// Runs the complete multibulk requests at the front of `rbuf`, their
     /// arguments borrowed from it. Returns how many bytes they took, and
     /// how the batch ends: `None` when an inline request comes next.
-    fn run_multibulk<'s>(
+    fn run_multibulk(
         &mut self,
         shared: &'s Shared,
         rbuf: &BytesMut,
@@ -391,7 +395,7 @@ impl Conn {
     /// `rbuf`. Multibulk requests run with their arguments borrowed from
     /// the read buffer, which is consumed once per stretch of them: no
     /// copy and no reference count per argument.
-    fn process(&mut self, shared: &Shared, rbuf: &mut BytesMut, now_us: i64) -> Step {
+    fn process(&mut self, shared: &'s Shared, rbuf: &mut BytesMut, now_us: i64) -> Step {
         let mut limits = Limits {
             max_bulk_len: shared.hot.proto_max_bulk_len.load(Ordering::Relaxed),
             authenticated: self.client.user.is_some(),
@@ -410,6 +414,7 @@ impl Conn {
         let mut batch = Batch {
             start_us: now_us,
             start: Some(quanta::Instant::now()),
+            cached: self.cached,
             ..Batch::default()
         };
         let step = loop {
@@ -463,19 +468,25 @@ impl Conn {
         if !self.pending {
             self.args.clear();
         }
-        if let Some(last) = batch.last {
-            set_last_cmd(&self.entry, last);
+        self.cached = batch.cached;
+        if ran > 0 || batch.last.is_some() {
+            // One lock of the client's details per batch.
+            let mut info = self.entry.info.lock();
+            if let Some(last) = batch.last {
+                record_last_cmd(&mut info, last);
+            }
+            if ran > 0 {
+                info.db = self.client.db;
+                info.resp = self.client.resp;
+                info.tot_cmds += ran;
+                info.obuf = self.out.buffer_mut().capacity();
+            }
         }
         if ran > 0 {
             shared
                 .stats
                 .total_commands_processed
                 .fetch_add(ran, Ordering::Relaxed);
-            let mut info = self.entry.info.lock();
-            info.db = self.client.db;
-            info.resp = self.client.resp;
-            info.tot_cmds += ran;
-            info.obuf = self.out.buffer_mut().capacity();
         }
         self.entry.qbuf.store(rbuf.len(), Ordering::Relaxed);
         self.entry

@@ -163,7 +163,11 @@ fn security_warning() {
 /// Records the last command of a client for CLIENT LIST (`cmd=`; `NULL`
 /// for an unknown command). A new name is stored only when it changes.
 pub fn set_last_cmd(entry: &ClientEntry, cmd: Option<&Command>) {
-    let mut info = entry.info.lock();
+    record_last_cmd(&mut entry.info.lock(), cmd);
+}
+
+/// [`set_last_cmd`] for a caller already holding the client's details.
+pub fn record_last_cmd(info: &mut crate::clients::ClientInfo, cmd: Option<&Command>) {
     let same = match cmd {
         Some(c) => std::sync::Arc::ptr_eq(&info.last_cmd, &c.full_name),
         None => &*info.last_cmd == "NULL",
