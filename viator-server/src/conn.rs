@@ -411,12 +411,7 @@ impl<'s> Conn<'s> {
             self.entry.qbuf_peak.store(queued, Ordering::Relaxed);
         }
         let mut ran = 0u64;
-        let mut batch = Batch {
-            start_us: now_us,
-            start: Some(quanta::Instant::now()),
-            cached: self.cached,
-            ..Batch::default()
-        };
+        let mut batch = Batch::new(now_us, self.cached);
         let step = loop {
             // An inline request held by a pause, or met below.
             if self.pending || rbuf.first().is_some_and(|&b| b != b'*') {

@@ -26,24 +26,37 @@ pub enum After {
 }
 
 /// What a connection keeps between the requests of one batch.
-#[derive(Default)]
 pub struct Batch<'s> {
     /// Unix microseconds when the batch started: the wall clock is read
     /// once per batch.
-    pub start_us: i64,
-    /// The instant the batch started, and the instant the last command
-    /// ended: each command's time is `start_us` plus the TSC time since
-    /// `start`, and its duration runs from `tsc` to its end, so a command
-    /// costs one TSC read.
-    pub start: Option<quanta::Instant>,
-    /// See `start`.
-    pub tsc: Option<quanta::Instant>,
-    /// The last top-level command resolved: pipelines mostly repeat one
+    start_us: i64,
+    /// The instant the batch started: each command's time is `start_us`
+    /// plus the TSC time since then.
+    start: quanta::Instant,
+    /// The instant the last command ended, where the next one's duration
+    /// starts: a command costs one TSC read.
+    tsc: quanta::Instant,
+    /// The last top-level command resolved: a client mostly repeats one
     /// command, and this skips the table lookup for the repeats.
     pub cached: Option<&'s Command>,
     /// The last command looked up, for CLIENT LIST's `cmd=`: `None` for an
     /// unknown one. Stored in the registry once per batch.
     pub last: Option<Option<&'s Command>>,
+}
+
+impl<'s> Batch<'s> {
+    /// A batch starting now (`now_us` is the wall clock just read), with
+    /// the command cache of the previous one.
+    pub fn new(now_us: i64, cached: Option<&'s Command>) -> Batch<'s> {
+        let start = quanta::Instant::now();
+        Batch {
+            start_us: now_us,
+            start,
+            tsc: start,
+            cached,
+            last: None,
+        }
+    }
 }
 
 /// The cached command if the request names it (any case) with a valid
@@ -117,17 +130,12 @@ pub fn dispatch<'s>(
     if shared.pause.blocks(cmd.spec.flags) {
         return After::Paused(cmd.spec.flags);
     }
-    if batch.start_us == 0 {
-        batch.start_us = viator_store::clock::now_us();
-    }
-    let start = *batch.start.get_or_insert_with(quanta::Instant::now);
-    let began = batch.tsc.unwrap_or(start);
-    let now_us = batch.start_us + began.saturating_duration_since(start).as_micros() as i64;
+    let elapsed = batch.tsc.saturating_duration_since(batch.start);
     let at = viator_store::CallTime {
-        now_us,
-        started: began,
+        now_us: batch.start_us + elapsed.as_micros() as i64,
+        started: batch.tsc,
     };
-    batch.tsc = Some(store.call_at(cmd, shared, client, args, out, at));
+    batch.tsc = store.call_at(cmd, shared, client, args, out, at);
     if out.has_errors() {
         shared.stats.count_errors(out.take_errors());
     }
@@ -205,9 +213,9 @@ fn finish(client: &mut Client, out: &mut ReplyBuf, reply_start: usize) -> After 
 /// The error that refuses `cmd` for this client, if any.
 fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) -> Option<String> {
     let f = cmd.spec.flags;
-    if client.user.is_none() && f & flags::NO_AUTH == 0 {
-        return Some("NOAUTH Authentication required.".to_string());
-    }
+    // Protected commands first, then authentication: Redis's
+    // processCommand order, so an unauthenticated DEBUG on a server that
+    // refuses DEBUG gets the refusal, not NOAUTH.
     if f & flags::PROTECTED != 0 {
         let cfg = shared.config.read();
         let local = entry.addr.ip().is_loopback();
@@ -232,6 +240,9 @@ fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) 
                 }
             ));
         }
+    }
+    if client.user.is_none() && f & flags::NO_AUTH == 0 {
+        return Some("NOAUTH Authentication required.".to_string());
     }
     None
 }

@@ -580,3 +580,22 @@ fn http_requests_are_dropped_without_a_reply() {
     roundtrip(&mut s, b"EXISTS pwned\r\n", b":0\r\n");
     server.shutdown();
 }
+
+#[test]
+fn protected_commands_are_refused_before_authentication() {
+    // Redis's processCommand checks DEBUG/MODULE protection before
+    // authentication.
+    let server = start("requirepass secret\nenable-debug-command no\n");
+    let mut s = connect(&server);
+    roundtrip(
+        &mut s,
+        b"DEBUG SLEEP 0\r\n",
+        b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n",
+    );
+    roundtrip(
+        &mut s,
+        b"GET k\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+    );
+    server.shutdown();
+}
