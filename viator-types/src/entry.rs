@@ -15,9 +15,9 @@
 //!        inline value length
 //! 1..4   access clock (24 bits): LRU seconds or LFU counter+time
 //! 4..12  expire time in unix milliseconds, present only with has-expire
-//! ..     key length: u8, or u32 with the long-key flag
+//! ..     key length: u8, or a 255 marker and a u64 with the long-key flag
 //! ..     key bytes
-//! ..     value: inline string = length (u8 or u32) + bytes; integer = i64;
+//! ..     value: inline string = length (u8, or 255 and a u64) + bytes; integer = i64;
 //!        heap string = pointer to a `Vec<u8>`; object = pointer to an
 //!        [`Object`]
 //! ```
@@ -176,8 +176,11 @@ struct Parts {
     size: usize,
 }
 
+/// Bytes of a length field: one for lengths under 255, else a 255 marker
+/// and a u64, so that no length a client can send (proto-max-bulk-len may
+/// be set past 4 GiB) is ever truncated.
 fn len_field(n: usize) -> usize {
-    if n < 255 { 1 } else { 5 }
+    if n < 255 { 1 } else { 9 }
 }
 
 /// Reads a length field written by [`write_len`].
@@ -186,9 +189,9 @@ fn len_field(n: usize) -> usize {
 /// `p` must point to a length field inside a live block.
 unsafe fn read_len(p: *const u8, long: bool) -> usize {
     if long {
-        // SAFETY: the caller guarantees a long field is 5 bytes: a 255 marker
-        // then a u32.
-        unsafe { (p.add(1) as *const u32).read_unaligned() as usize }
+        // SAFETY: the caller guarantees a long field is 9 bytes: a 255 marker
+        // then a u64.
+        unsafe { (p.add(1) as *const u64).read_unaligned() as usize }
     } else {
         // SAFETY: the caller guarantees p is readable.
         unsafe { *p as usize }
@@ -206,7 +209,7 @@ unsafe fn write_len(p: *mut u8, n: usize) {
             *p = n as u8;
         } else {
             *p = 255;
-            (p.add(1) as *mut u32).write_unaligned(n as u32);
+            (p.add(1) as *mut u64).write_unaligned(n as u64);
         }
     }
 }
@@ -224,7 +227,7 @@ impl Entry {
         Entry::new(key, NewValue::Str(value), None)
     }
 
-    /// A new entry. Keys and inline values must be shorter than 4 GiB.
+    /// A new entry.
     pub fn new(key: &[u8], value: NewValue<'_>, expire_ms: Option<i64>) -> Entry {
         let value = match value {
             NewValue::Str(s) if s.len() > INLINE_MAX => NewValue::Heap(s.to_vec()),
