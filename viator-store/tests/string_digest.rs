@@ -86,16 +86,24 @@ fn delex_ifdeq_ifdne() {
     t.is("DELEX z IFDNE 00006c38adf31778", ":1\r\n");
 }
 
-/// The order of checks is the one of Redis 8.4's delexCommand: the key is
-/// looked up first (a missing key answers 0 whatever follows), then the
-/// condition is read.
+/// The order of checks is the one of Redis 8.4's delexCommand: the
+/// argument count first (a condition without its value, or anything after
+/// it, is an arity error even on a missing key), then the key is looked up
+/// (a missing key answers 0 whatever follows), then the condition is read
+/// (Redis's tests/unit/type/string.tcl, "DELEX wrong number of arguments"
+/// and "DELEX invalid condition").
 #[test]
 fn delex_errors() {
     let mut t = T::new();
     t.is("SET k v", OK);
-    t.is("DELEX k IFEQ", "-ERR syntax error\r\n");
-    t.is("DELEX k IFEQ v extra", "-ERR syntax error\r\n");
-    t.is("DELEX k FOO v", "-ERR syntax error\r\n");
+    let arity = "-ERR wrong number of arguments for 'delex' command\r\n";
+    t.is("DELEX k IFEQ", arity);
+    t.is("DELEX k IFEQ v extra", arity);
+    t.is("DELEX nokey IFEQ", arity);
+    t.is("DELEX nokey IFEQ v extra", arity);
+    let invalid = "-ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or IFDNE\r\n";
+    t.is("DELEX k FOO v", invalid);
+    t.is("DELEX k IF v", invalid);
     t.is("DELEX nokey FOO v", ":0\r\n");
     t.is("DELEX nokey IFDEQ short", ":0\r\n");
     assert!(t.exists("k"));

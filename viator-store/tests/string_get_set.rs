@@ -318,10 +318,25 @@ fn set_ifdeq_ifdne() {
     t.is("SET k z IFDNE b6acb9d84a38ff740", bad);
     t.is("SET k z IFDEQ ''", bad);
     t.is("GET k", "$1\r\ny\r\n");
-    // The digest check is made where the option is read: an earlier
-    // syntax error wins, a later one loses.
+    t.is("SET k z IFDEQ 1 GET", bad);
+    t.is(
+        "SET k z IFDEQ 1 EX 0",
+        "-ERR invalid expire time in 'set' command\r\n",
+    );
+    // The digest is checked against an existing key only, once the options
+    // are read: a syntax error anywhere wins, and on a missing key IFDEQ
+    // just fails and IFDNE just passes (Redis's tests/unit/type/string.tcl,
+    // "Extended SET with IFDEQ - key doesn't exist").
     t.is("SET k z XX IFDEQ 1", SYNTAX);
-    t.is("SET k z IFDEQ 1 XX", bad);
+    t.is("SET k z IFDEQ 1 XX", SYNTAX);
+    t.is("SET m v IFDEQ 1234567890", NULL);
+    t.is("SET m v IFDEQ 1234567890 GET", NULL);
+    assert!(!t.exists("m"));
+    t.is("SET m v IFDNE 1234567890", OK);
+    t.is("GET m", "$1\r\nv\r\n");
+    t.is("DEL m", ":1\r\n");
+    t.is("SET m w IFDNE '' GET", NULL);
+    t.is("GET m", "$1\r\nw\r\n");
 }
 
 #[test]

@@ -139,16 +139,23 @@ fn msetex_errors() {
     let mut t = T::new();
     t.is("MSETEX 0 a 1", "-ERR invalid numkeys value\r\n");
     t.is("MSETEX -1 a 1", "-ERR invalid numkeys value\r\n");
+    // numkeys is read as Redis 8.4 does (getRangeLongFromObjectOrReply
+    // from 1 to INT_MAX): not an integer or out of range is the same error
+    // (its tests/unit/type/string.tcl, "MSETEX - error cases" and
+    // "overflow protection in numkeys").
+    t.is("MSETEX x a 1", "-ERR invalid numkeys value\r\n");
+    t.is("MSETEX key1 val1 ex 10", "-ERR invalid numkeys value\r\n");
+    t.is("MSETEX 2147483648 a 1", "-ERR invalid numkeys value\r\n");
     t.is(
-        "MSETEX x a 1",
-        "-ERR value is not an integer or out of range\r\n",
+        "MSETEX 9223372036854775807 a 1",
+        "-ERR invalid numkeys value\r\n",
+    );
+    t.is(
+        "MSETEX 2147483647 a 1 ex 10",
+        "-ERR wrong number of key-value pairs\r\n",
     );
     t.is("MSETEX 2 a 1", "-ERR wrong number of key-value pairs\r\n");
     t.is("MSETEX 2 a 1 b", "-ERR wrong number of key-value pairs\r\n");
-    t.is(
-        "MSETEX 9223372036854775807 a 1",
-        "-ERR wrong number of key-value pairs\r\n",
-    );
     t.is(
         "MSETEX 1 a",
         "-ERR wrong number of arguments for 'msetex' command\r\n",

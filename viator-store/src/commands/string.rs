@@ -40,6 +40,8 @@ const LCS_TABLE_TOO_BIG: &str =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 /// LCS table allocation failure.
 const LCS_NO_MEMORY: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
+/// DELEX with a condition other than IFEQ/IFNE/IFDEQ/IFDNE.
+const DELEX_BAD_CONDITION: &str = "ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or IFDNE";
 /// DECRBY with the one decrement that cannot be negated.
 const DECR_OVERFLOW: &str = "ERR decrement would overflow";
 /// MSETEX numkeys below 1.
@@ -633,10 +635,8 @@ fn parse_opts<'a>(ctx: &mut Ctx<'a>, from: usize, kind: OptsFor) -> Option<StrOp
             && let Some(bit) = if_token(a)
             && let Some(arg) = next
         {
-            if bit & (IFDEQ | IFDNE) != 0 && arg.len() != DIGEST_HEX_LEN {
-                ctx.out.error(BAD_DIGEST);
-                return None;
-            }
+            // The digest's length is checked only against an existing key
+            // (see set_generic).
             o.flags |= bit;
             o.compare = arg;
             j += 1;
@@ -653,30 +653,38 @@ fn parse_opts<'a>(ctx: &mut Ctx<'a>, from: usize, kind: OptsFor) -> Option<StrOp
     Some(o)
 }
 
+/// The bit of whichever of `words` the argument is.
+fn token_bit(a: &[u8], words: &[(&str, u16)]) -> Option<u16> {
+    words
+        .iter()
+        .find(|(w, _)| is_token(a, w))
+        .map(|&(_, bit)| bit)
+}
+
 /// The option bit of EX, PX, EXAT or PXAT.
 fn expire_token(a: &[u8]) -> Option<u16> {
-    [
-        ("EX", opt::EX),
-        ("PX", opt::PX),
-        ("EXAT", opt::EXAT),
-        ("PXAT", opt::PXAT),
-    ]
-    .into_iter()
-    .find(|(w, _)| is_token(a, w))
-    .map(|(_, bit)| bit)
+    token_bit(
+        a,
+        &[
+            ("EX", opt::EX),
+            ("PX", opt::PX),
+            ("EXAT", opt::EXAT),
+            ("PXAT", opt::PXAT),
+        ],
+    )
 }
 
 /// The option bit of IFEQ, IFNE, IFDEQ or IFDNE.
 fn if_token(a: &[u8]) -> Option<u16> {
-    [
-        ("IFEQ", opt::IFEQ),
-        ("IFNE", opt::IFNE),
-        ("IFDEQ", opt::IFDEQ),
-        ("IFDNE", opt::IFDNE),
-    ]
-    .into_iter()
-    .find(|(w, _)| is_token(a, w))
-    .map(|(_, bit)| bit)
+    token_bit(
+        a,
+        &[
+            ("IFEQ", opt::IFEQ),
+            ("IFNE", opt::IFNE),
+            ("IFDEQ", opt::IFDEQ),
+            ("IFDNE", opt::IFDNE),
+        ],
+    )
 }
 
 /// Converts an expire argument to an absolute unix time in milliseconds,
@@ -813,6 +821,14 @@ fn set_generic(
     let entry = string_entry(key, value, expire);
     let get = o.has(GET);
     let mut ks = ctx.key(key);
+    // Redis 8.4 refuses a digest of the wrong length only when there is a
+    // value to compare it with: on a missing key IFDEQ just fails and IFDNE
+    // just passes.
+    if o.has(IFDEQ | IFDNE) && o.compare.len() != DIGEST_HEX_LEN && ks.write(key).is_some() {
+        drop(ks);
+        ctx.out.error(BAD_DIGEST);
+        return;
+    }
     let mut found = None;
     if get {
         found = reply_value(ctx, &mut ks, key);
@@ -1018,13 +1034,15 @@ fn mset_generic(ctx: &mut Ctx<'_>, nx: bool) {
 }
 
 fn msetex(ctx: &mut Ctx<'_>) {
-    let Some(numkeys) = ctx.int_arg(1) else {
-        return;
+    // Like Redis's getRangeLongFromObjectOrReply(1, INT_MAX): a numkeys
+    // that is not an integer or is out of that range gets the same error.
+    let numkeys = match parse_i64(ctx.arg(1)) {
+        Some(n) if (1..=i64::from(i32::MAX)).contains(&n) => n,
+        _ => {
+            ctx.out.error(BAD_NUMKEYS);
+            return;
+        }
     };
-    if numkeys <= 0 {
-        ctx.out.error(BAD_NUMKEYS);
-        return;
-    }
     let room = (ctx.argc() - 2) / 2;
     if numkeys as u64 > room as u64 {
         ctx.out.error(BAD_PAIRS);
@@ -1550,7 +1568,7 @@ fn delex(ctx: &mut Ctx<'_>) {
         return;
     }
     if ctx.argc() != 4 {
-        ctx.out.error(errors::SYNTAX);
+        ctx.out.error(&errors::wrong_arity("delex"));
         return;
     }
     let (cond, arg) = (ctx.arg(2), ctx.arg(3));
@@ -1576,7 +1594,7 @@ fn delex(ctx: &mut Ctx<'_>) {
                 Err(BAD_DIGEST)
             }
         } else {
-            Err(errors::SYNTAX)
+            Err(DELEX_BAD_CONDITION)
         }
     };
     match verdict {
