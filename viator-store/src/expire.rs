@@ -50,7 +50,7 @@ fn sweep(shard: &mut Shard, n: usize, now_ms: i64) -> (usize, usize) {
         shard.table.for_each_with_id(id, |slot, e| {
             if let Some(t) = e.expire_ms() {
                 has_ttl = true;
-                if t <= now_ms {
+                if t < now_ms {
                     dead.push(slot);
                 }
             }

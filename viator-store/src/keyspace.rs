@@ -161,7 +161,8 @@ impl<'a> Keyspace<'a> {
     /// whether it did.
     fn expire_slot(&self, shard: &mut Shard, slot: usize, hash: u64) -> bool {
         let expired = match shard.table.at(slot).and_then(|e| e.expire_ms()) {
-            Some(t) => t <= self.now_ms,
+            // Redis's keyIsExpired: expired once now is past the time.
+            Some(t) => t < self.now_ms,
             None => false,
         };
         if expired && self.store.settings.expiry_frozen.load(Ordering::Relaxed) {
@@ -242,7 +243,7 @@ impl<'a> Keyspace<'a> {
         Ref::filter_map(shard, |s| {
             s.table
                 .get(key, hash)
-                .filter(|e| e.expire_ms().is_none_or(|t| t > self.now_ms))
+                .filter(|e| e.expire_ms().is_none_or(|t| t >= self.now_ms))
         })
         .ok()
     }
@@ -288,7 +289,7 @@ impl<'a> Keyspace<'a> {
                 let old_expire = slot_entry.expire_ms();
                 // A key whose time is up (left in place by a pause) has no
                 // TTL to keep: it is logically gone.
-                let live_expire = old_expire.filter(|&t| t > self.now_ms);
+                let live_expire = old_expire.filter(|&t| t >= self.now_ms);
                 if keep_ttl && entry.expire_ms().is_none() && live_expire.is_some() {
                     entry.set_expire_ms(live_expire);
                 }
@@ -381,7 +382,7 @@ impl<'a> Keyspace<'a> {
     pub fn for_each(&self, mut f: impl FnMut(&Entry)) {
         for c in self.cells() {
             for e in c.borrow().table.iter() {
-                if e.expire_ms().is_none_or(|t| t > self.now_ms) {
+                if e.expire_ms().is_none_or(|t| t >= self.now_ms) {
                     f(e);
                 }
             }
@@ -407,7 +408,7 @@ impl<'a> Keyspace<'a> {
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
         let now = self.now_ms;
         self.scan_step_all(cursor, |e| {
-            if e.expire_ms().is_none_or(|t| t > now) {
+            if e.expire_ms().is_none_or(|t| t >= now) {
                 f(e)
             }
         })

@@ -425,4 +425,18 @@ mod tests {
         assert_eq!(run(&["GET", "j"]), b"$-1\r\n");
         assert_eq!(run(&["DBSIZE"]), b":1\r\n");
     }
+
+    #[test]
+    fn a_key_lives_through_its_expire_millisecond() {
+        use viator_types::entry::{Entry, NewValue};
+        let store = Store::new(StoreOptions::default());
+        let now = 1_700_000_000_000;
+        let mut ks = crate::Keyspace::lock_keys(&store, 0, &[b"k"], now);
+        ks.add(Entry::new(b"k", NewValue::Str(b"v"), Some(now)));
+        // Redis's keyIsExpired: expired when now > when.
+        assert!(ks.exists(b"k"));
+        drop(ks);
+        let mut ks = crate::Keyspace::lock_keys(&store, 0, &[b"k"], now + 1);
+        assert!(!ks.exists(b"k"));
+    }
 }

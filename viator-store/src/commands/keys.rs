@@ -998,7 +998,7 @@ fn scan(ctx: &mut Ctx<'_>) {
                 // Pattern, then type (whose lookup deletes an expired key
                 // in Redis whatever its type), then expiry.
                 if pattern.is_none_or(|p| glob_match(p, e.key(), false)) {
-                    if e.expire_ms().is_some_and(|t| t <= now) {
+                    if e.expire_ms().is_some_and(|t| t < now) {
                         expired.push(e.key().to_vec());
                     } else if type_ok(e) {
                         found.bulk(e.key());
