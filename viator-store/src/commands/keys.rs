@@ -623,22 +623,26 @@ fn encoding_name(e: &Entry) -> &'static str {
     }
 }
 
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply`: C's
-/// `strtoull(s, &end, 10)`, refusing a leading space, trailing bytes and
-/// overflow. Like `strtoull` it accepts a sign (`-1` is the largest cursor)
-/// and an empty string (cursor 0), and it stops at a NUL byte, where the C
-/// string ends.
+/// Parses a SCAN cursor as Redis 7.2+'s `parseScanCursorOrReply`, which
+/// calls `string2ull`: a canonical integer must not be negative; anything
+/// else goes through C's `strtoull(s, &end, 10)`, which skips leading
+/// blanks, takes a sign (`-05` wraps around as C does), and must consume
+/// the whole string without overflow. The string ends at a NUL byte, as the
+/// C string does. (Redis 7.0 used `strtoul` with other rules: an empty
+/// cursor and `-1` were accepted, a leading blank refused.)
 fn parse_cursor(s: &[u8]) -> Option<u64> {
     let s = s.split(|&b| b == 0).next().unwrap_or(b"");
-    if s.is_empty() {
-        return Some(0);
+    if let Some(n) = viator_types::number::parse_i64(s) {
+        return u64::try_from(n).ok();
     }
-    if matches!(s[0], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        return None;
-    }
-    let (negative, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
+    let blanks = s
+        .iter()
+        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
+    let s = &s[blanks..];
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
     if digits.is_empty() {
