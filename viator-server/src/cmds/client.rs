@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use viator_store::command::{CommandSpec, Ctx, ReplyMode, acl, flags};
+use viator_store::commands::introspection::reply_help;
 use viator_store::errors;
 
 use crate::clients::ClientEntry;
@@ -345,16 +346,8 @@ fn subcommand_syntax_error(ctx: &mut Ctx<'_>) {
 }
 
 fn help(ctx: &mut Ctx<'_>) {
-    let container = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
-    ctx.out.array(HELP.len() + 3);
-    ctx.out.simple(&format!(
-        "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ));
-    for l in HELP {
-        ctx.out.simple(l);
-    }
-    ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    let container = ctx.args[0];
+    reply_help(ctx.out, container, HELP);
 }
 
 fn id(ctx: &mut Ctx<'_>) {

@@ -4,6 +4,7 @@
 //! raising the open files limit, reconfiguring logging.
 
 use viator_store::command::{CommandSpec, Ctx, acl, flags};
+use viator_store::commands::introspection::reply_help;
 
 use crate::config::{ConfigSetError, Opt, RewriteContext, SetContext, util::strerror};
 use crate::server::Shared;
@@ -312,14 +313,6 @@ const HELP: &[&str] = &[
 ];
 
 fn help(ctx: &mut Ctx<'_>) {
-    let container = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
-    ctx.out.array(HELP.len() + 3);
-    ctx.out.simple(&format!(
-        "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ));
-    for l in HELP {
-        ctx.out.simple(l);
-    }
-    ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    let container = ctx.args[0];
+    reply_help(ctx.out, container, HELP);
 }

@@ -58,36 +58,25 @@ const SECTIONS: &[&str] = &[
     "keysizes",
 ];
 
-/// The sections of a plain INFO (Redis 8's `default_sections`).
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "threads",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-    "keysizes",
-];
+/// The sections a plain INFO leaves out: Redis 8's `default_sections`
+/// are all the others.
+const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats"];
+
+fn is_default(section: &str) -> bool {
+    !NOT_DEFAULT.contains(&section)
+}
 
 /// Which sections a request asks for (Redis's `genInfoSectionDict`):
 /// `default`, `all`, `everything` or section names, any case; unknown
 /// names are ignored.
 fn wanted(args: &[&[u8]]) -> Vec<&'static str> {
-    if args.is_empty() {
-        return DEFAULT_SECTIONS.to_vec();
-    }
     let mut all = false;
+    let mut default = args.is_empty();
     let mut set: Vec<&'static str> = Vec::new();
     for a in args {
         let a = a.to_ascii_lowercase();
         match &a[..] {
-            b"default" => set.extend_from_slice(DEFAULT_SECTIONS),
+            b"default" => default = true,
             b"all" | b"everything" => all = true,
             // Redis's name for the module list.
             b"module_list" => set.push("modules"),
@@ -101,7 +90,7 @@ fn wanted(args: &[&[u8]]) -> Vec<&'static str> {
     SECTIONS
         .iter()
         .copied()
-        .filter(|s| all || set.contains(s))
+        .filter(|s| all || (default && is_default(s)) || set.contains(s))
         .collect()
 }
 
@@ -147,6 +136,27 @@ macro_rules! field {
         let _ = write!($out, $($fmt)*);
         $out.push_str("\r\n");
     }};
+}
+
+/// Appends the line of a counter whose INFO name is its field's name in
+/// `$stats`.
+macro_rules! counter {
+    ($out:expr, $stats:expr, $name:ident) => {
+        field!(
+            $out,
+            stringify!($name),
+            "{}",
+            $stats.$name.load(Ordering::Relaxed)
+        )
+    };
+}
+
+/// Appends `name:value` lines of fixed values: those Redis reports for a
+/// subsystem Viator does not have yet, when that subsystem is idle.
+fn fixed(out: &mut String, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        field!(out, name, "{value}");
+    }
 }
 
 /// Redis's `bytesToHuman`: `1023B`, `1.00K`, `1.18M`, `23.54G`...
@@ -232,9 +242,14 @@ fn server(out: &mut String, shared: &Shared, now_ms: i64) {
     field!(out, "redis_mode", "standalone");
     field!(out, "os", "{}", os_name());
     field!(out, "arch_bits", "{}", usize::BITS);
-    field!(out, "monotonic_clock", "POSIX clock_gettime");
-    field!(out, "multiplexing_api", "epoll");
-    field!(out, "atomicvar_api", "c11-builtin");
+    fixed(
+        out,
+        &[
+            ("monotonic_clock", "POSIX clock_gettime"),
+            ("multiplexing_api", "epoll"),
+            ("atomicvar_api", "c11-builtin"),
+        ],
+    );
     // Redis prints 0.0.0 when not built by GCC.
     field!(out, "gcc_version", "0.0.0");
     field!(out, "process_id", "{}", std::process::id());
@@ -293,17 +308,18 @@ fn clients(out: &mut String, shared: &Shared) {
     field!(out, "client_recent_max_input_buffer", "{}", max_in);
     field!(out, "client_recent_max_output_buffer", "{}", max_out);
     field!(out, "blocked_clients", "{}", blocked);
-    for f in [
-        "tracking_clients",
-        "pubsub_clients",
-        "watching_clients",
-        "clients_in_timeout_table",
-        "total_watched_keys",
-        "total_blocking_keys",
-        "total_blocking_keys_on_nokey",
-    ] {
-        field!(out, f, "0");
-    }
+    fixed(
+        out,
+        &[
+            ("tracking_clients", "0"),
+            ("pubsub_clients", "0"),
+            ("watching_clients", "0"),
+            ("clients_in_timeout_table", "0"),
+            ("total_watched_keys", "0"),
+            ("total_blocking_keys", "0"),
+            ("total_blocking_keys_on_nokey", "0"),
+        ],
+    );
 }
 
 /// Memory held by client connections: their buffers and state.
@@ -407,28 +423,38 @@ fn memory(out: &mut String, shared: &Shared) {
         bytes_to_human(sysmem)
     );
     // No scripting engine yet: nothing is used by one.
-    field!(out, "used_memory_lua", "0");
-    field!(out, "used_memory_vm_eval", "0");
-    field!(out, "used_memory_lua_human", "0B");
-    field!(out, "used_memory_scripts_eval", "0");
-    field!(out, "number_of_cached_scripts", "0");
-    field!(out, "number_of_functions", "0");
-    field!(out, "number_of_libraries", "0");
-    field!(out, "used_memory_vm_functions", "0");
-    field!(out, "used_memory_vm_total", "0");
-    field!(out, "used_memory_vm_total_human", "0B");
-    field!(out, "used_memory_functions", "0");
-    field!(out, "used_memory_scripts", "0");
-    field!(out, "used_memory_scripts_human", "0B");
+    fixed(
+        out,
+        &[
+            ("used_memory_lua", "0"),
+            ("used_memory_vm_eval", "0"),
+            ("used_memory_lua_human", "0B"),
+            ("used_memory_scripts_eval", "0"),
+            ("number_of_cached_scripts", "0"),
+            ("number_of_functions", "0"),
+            ("number_of_libraries", "0"),
+            ("used_memory_vm_functions", "0"),
+            ("used_memory_vm_total", "0"),
+            ("used_memory_vm_total_human", "0B"),
+            ("used_memory_functions", "0"),
+            ("used_memory_scripts", "0"),
+            ("used_memory_scripts_human", "0B"),
+        ],
+    );
     field!(out, "maxmemory", "{}", maxmemory);
     field!(out, "maxmemory_human", "{}", bytes_to_human(maxmemory));
     field!(out, "maxmemory_policy", "{}", policy);
-    field!(out, "allocator_frag_ratio", "1.00");
-    field!(out, "allocator_frag_bytes", "0");
-    field!(out, "allocator_rss_ratio", "1.00");
-    field!(out, "allocator_rss_bytes", "0");
-    field!(out, "rss_overhead_ratio", "1.00");
-    field!(out, "rss_overhead_bytes", "0");
+    fixed(
+        out,
+        &[
+            ("allocator_frag_ratio", "1.00"),
+            ("allocator_frag_bytes", "0"),
+            ("allocator_rss_ratio", "1.00"),
+            ("allocator_rss_bytes", "0"),
+            ("rss_overhead_ratio", "1.00"),
+            ("rss_overhead_bytes", "0"),
+        ],
+    );
     field!(
         out,
         "mem_fragmentation_ratio",
@@ -441,32 +467,47 @@ fn memory(out: &mut String, shared: &Shared) {
         "{}",
         rss as i64 - used as i64
     );
-    field!(out, "mem_not_counted_for_evict", "0");
-    field!(out, "mem_replication_backlog", "0");
-    field!(out, "mem_total_replication_buffers", "0");
-    field!(out, "mem_replica_full_sync_buffer", "0");
-    field!(out, "mem_clients_slaves", "0");
+    fixed(
+        out,
+        &[
+            ("mem_not_counted_for_evict", "0"),
+            ("mem_replication_backlog", "0"),
+            ("mem_total_replication_buffers", "0"),
+            ("mem_replica_full_sync_buffer", "0"),
+            ("mem_clients_slaves", "0"),
+        ],
+    );
     field!(out, "mem_clients_normal", "{}", clients);
     field!(out, "mem_cluster_links", "0");
     field!(out, "mem_aof_buffer", "0");
     field!(out, "mem_allocator", "{}", allocator);
-    field!(out, "mem_overhead_db_hashtable_rehashing", "0");
-    field!(out, "active_defrag_running", "0");
-    field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    fixed(
+        out,
+        &[
+            ("mem_overhead_db_hashtable_rehashing", "0"),
+            ("active_defrag_running", "0"),
+            ("lazyfree_pending_objects", "0"),
+            ("lazyfreed_objects", "0"),
+        ],
+    );
 }
 
 fn persistence(out: &mut String, shared: &Shared) {
     let store = &shared.store;
     out.push_str("# Persistence\r\n");
-    field!(out, "loading", "0");
-    field!(out, "async_loading", "0");
-    field!(out, "current_cow_peak", "0");
-    field!(out, "current_cow_size", "0");
-    field!(out, "current_cow_size_age", "0");
-    field!(out, "current_fork_perc", "0.00");
-    field!(out, "current_save_keys_processed", "0");
-    field!(out, "current_save_keys_total", "0");
+    fixed(
+        out,
+        &[
+            ("loading", "0"),
+            ("async_loading", "0"),
+            ("current_cow_peak", "0"),
+            ("current_cow_size", "0"),
+            ("current_cow_size_age", "0"),
+            ("current_fork_perc", "0.00"),
+            ("current_save_keys_processed", "0"),
+            ("current_save_keys_total", "0"),
+        ],
+    );
     field!(
         out,
         "rdb_changes_since_last_save",
@@ -480,27 +521,37 @@ fn persistence(out: &mut String, shared: &Shared) {
         "{}",
         store.lastsave_ms.load(Ordering::Relaxed) / 1000
     );
-    field!(out, "rdb_last_bgsave_status", "ok");
-    field!(out, "rdb_last_bgsave_time_sec", "-1");
-    field!(out, "rdb_current_bgsave_time_sec", "-1");
-    field!(out, "rdb_saves", "0");
-    field!(out, "rdb_last_cow_size", "0");
-    field!(out, "rdb_last_load_keys_expired", "0");
-    field!(out, "rdb_last_load_keys_loaded", "0");
+    fixed(
+        out,
+        &[
+            ("rdb_last_bgsave_status", "ok"),
+            ("rdb_last_bgsave_time_sec", "-1"),
+            ("rdb_current_bgsave_time_sec", "-1"),
+            ("rdb_saves", "0"),
+            ("rdb_last_cow_size", "0"),
+            ("rdb_last_load_keys_expired", "0"),
+            ("rdb_last_load_keys_loaded", "0"),
+        ],
+    );
     // The append-only file is not implemented yet: it is off whatever
     // `appendonly` says.
-    field!(out, "aof_enabled", "0");
-    field!(out, "aof_rewrite_in_progress", "0");
-    field!(out, "aof_rewrite_scheduled", "0");
-    field!(out, "aof_last_rewrite_time_sec", "-1");
-    field!(out, "aof_current_rewrite_time_sec", "-1");
-    field!(out, "aof_last_bgrewrite_status", "ok");
-    field!(out, "aof_rewrites", "0");
-    field!(out, "aof_rewrites_consecutive_failures", "0");
-    field!(out, "aof_last_write_status", "ok");
-    field!(out, "aof_last_cow_size", "0");
-    field!(out, "module_fork_in_progress", "0");
-    field!(out, "module_fork_last_cow_size", "0");
+    fixed(
+        out,
+        &[
+            ("aof_enabled", "0"),
+            ("aof_rewrite_in_progress", "0"),
+            ("aof_rewrite_scheduled", "0"),
+            ("aof_last_rewrite_time_sec", "-1"),
+            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_last_bgrewrite_status", "ok"),
+            ("aof_rewrites", "0"),
+            ("aof_rewrites_consecutive_failures", "0"),
+            ("aof_last_write_status", "ok"),
+            ("aof_last_cow_size", "0"),
+            ("module_fork_in_progress", "0"),
+            ("module_fork_last_cow_size", "0"),
+        ],
+    );
 }
 
 fn threads(out: &mut String, shared: &Shared) {
@@ -535,37 +586,13 @@ fn stats(out: &mut String, shared: &Shared) {
         )
     });
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let (wrongpass, cmd_usec) = {
-        let errors = st.errors.lock();
-        let wrongpass = errors.get("WRONGPASS").copied().unwrap_or(0);
-        let mut usec = 0u64;
-        for c in shared.store.commands().iter() {
-            usec += load(&c.stats.usec);
-            for s in c.subs.values() {
-                usec += load(&s.stats.usec);
-            }
-        }
-        (wrongpass, usec)
-    };
+    let wrongpass = st.errors.lock().get("WRONGPASS").copied().unwrap_or(0);
+    let mut cmd_usec = 0u64;
+    each_command(shared, |c| cmd_usec += load(&c.stats.usec));
     out.push_str("# Stats\r\n");
-    field!(
-        out,
-        "total_connections_received",
-        "{}",
-        load(&st.total_connections_received)
-    );
-    field!(
-        out,
-        "total_commands_processed",
-        "{}",
-        load(&st.total_commands_processed)
-    );
-    field!(
-        out,
-        "instantaneous_ops_per_sec",
-        "{}",
-        load(&st.instantaneous_ops_per_sec)
-    );
+    counter!(out, st, total_connections_received);
+    counter!(out, st, total_commands_processed);
+    counter!(out, st, instantaneous_ops_per_sec);
     field!(out, "total_net_input_bytes", "{}", net_in);
     field!(out, "total_net_output_bytes", "{}", net_out);
     field!(out, "total_net_repl_input_bytes", "0");
@@ -584,70 +611,60 @@ fn stats(out: &mut String, shared: &Shared) {
     );
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
-    field!(
+    counter!(out, st, rejected_connections);
+    fixed(
         out,
-        "rejected_connections",
-        "{}",
-        load(&st.rejected_connections)
+        &[
+            ("sync_full", "0"),
+            ("sync_partial_ok", "0"),
+            ("sync_partial_err", "0"),
+            ("expired_subkeys", "0"),
+        ],
     );
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
-    field!(out, "expired_subkeys", "0");
-    field!(out, "expired_keys", "{}", load(&ss.expired_keys));
+    counter!(out, ss, expired_keys);
     field!(
         out,
         "expired_stale_perc",
         "{:.2}",
         load(&ss.expired_stale_perc) as f64
     );
-    field!(
+    counter!(out, ss, expired_time_cap_reached_count);
+    counter!(out, ss, expire_cycle_cpu_milliseconds);
+    counter!(out, ss, evicted_keys);
+    fixed(
         out,
-        "expired_time_cap_reached_count",
-        "{}",
-        load(&ss.expired_time_cap_reached_count)
+        &[
+            ("evicted_clients", "0"),
+            ("evicted_scripts", "0"),
+            ("total_eviction_exceeded_time", "0"),
+            ("current_eviction_exceeded_time", "0"),
+        ],
     );
-    field!(
-        out,
-        "expire_cycle_cpu_milliseconds",
-        "{}",
-        load(&ss.expire_cycle_cpu_milliseconds)
-    );
-    field!(out, "evicted_keys", "{}", load(&ss.evicted_keys));
-    field!(out, "evicted_clients", "0");
-    field!(out, "evicted_scripts", "0");
-    field!(out, "total_eviction_exceeded_time", "0");
-    field!(out, "current_eviction_exceeded_time", "0");
     field!(out, "keyspace_hits", "{}", shared.store.keyspace_hits());
     field!(out, "keyspace_misses", "{}", shared.store.keyspace_misses());
-    field!(out, "pubsub_channels", "0");
-    field!(out, "pubsub_patterns", "0");
-    field!(out, "pubsubshard_channels", "0");
-    field!(out, "latest_fork_usec", "0");
-    field!(out, "total_forks", "0");
-    field!(out, "migrate_cached_sockets", "0");
-    field!(out, "slave_expires_tracked_keys", "0");
-    field!(out, "active_defrag_hits", "0");
-    field!(out, "active_defrag_misses", "0");
-    field!(out, "active_defrag_key_hits", "0");
-    field!(out, "active_defrag_key_misses", "0");
-    field!(out, "total_active_defrag_time", "0");
-    field!(out, "current_active_defrag_time", "0");
-    field!(out, "tracking_total_keys", "0");
-    field!(out, "tracking_total_items", "0");
-    field!(out, "tracking_total_prefixes", "0");
-    field!(
+    fixed(
         out,
-        "unexpected_error_replies",
-        "{}",
-        load(&st.unexpected_error_replies)
+        &[
+            ("pubsub_channels", "0"),
+            ("pubsub_patterns", "0"),
+            ("pubsubshard_channels", "0"),
+            ("latest_fork_usec", "0"),
+            ("total_forks", "0"),
+            ("migrate_cached_sockets", "0"),
+            ("slave_expires_tracked_keys", "0"),
+            ("active_defrag_hits", "0"),
+            ("active_defrag_misses", "0"),
+            ("active_defrag_key_hits", "0"),
+            ("active_defrag_key_misses", "0"),
+            ("total_active_defrag_time", "0"),
+            ("current_active_defrag_time", "0"),
+            ("tracking_total_keys", "0"),
+            ("tracking_total_items", "0"),
+            ("tracking_total_prefixes", "0"),
+        ],
     );
-    field!(
-        out,
-        "total_error_replies",
-        "{}",
-        load(&st.total_error_replies)
-    );
+    counter!(out, st, unexpected_error_replies);
+    counter!(out, st, total_error_replies);
     field!(out, "dump_payload_sanitizations", "0");
     field!(out, "total_reads_processed", "{}", reads);
     field!(out, "total_writes_processed", "{}", writes);
@@ -655,15 +672,15 @@ fn stats(out: &mut String, shared: &Shared) {
     field!(out, "io_threaded_writes_processed", "{}", thr_writes);
     field!(out, "io_threaded_total_prefetch_batches", "0");
     field!(out, "io_threaded_total_prefetch_entries", "0");
-    field!(
+    counter!(out, st, client_query_buffer_limit_disconnections);
+    fixed(
         out,
-        "client_query_buffer_limit_disconnections",
-        "{}",
-        load(&st.client_query_buffer_limit_disconnections)
+        &[
+            ("client_output_buffer_limit_disconnections", "0"),
+            ("reply_buffer_shrinks", "0"),
+            ("reply_buffer_expands", "0"),
+        ],
     );
-    field!(out, "client_output_buffer_limit_disconnections", "0");
-    field!(out, "reply_buffer_shrinks", "0");
-    field!(out, "reply_buffer_expands", "0");
     // Each read wakes a connection for one pass over its requests: the
     // closest thing to an event loop cycle.
     field!(out, "eventloop_cycles", "{}", reads);
@@ -672,9 +689,14 @@ fn stats(out: &mut String, shared: &Shared) {
     field!(out, "instantaneous_eventloop_cycles_per_sec", "0");
     field!(out, "instantaneous_eventloop_duration_usec", "0");
     field!(out, "acl_access_denied_auth", "{}", wrongpass);
-    field!(out, "acl_access_denied_cmd", "0");
-    field!(out, "acl_access_denied_key", "0");
-    field!(out, "acl_access_denied_channel", "0");
+    fixed(
+        out,
+        &[
+            ("acl_access_denied_cmd", "0"),
+            ("acl_access_denied_key", "0"),
+            ("acl_access_denied_channel", "0"),
+        ],
+    );
 }
 
 fn replication(out: &mut String, shared: &Shared) {
@@ -683,18 +705,28 @@ fn replication(out: &mut String, shared: &Shared) {
         .read()
         .get_string(crate::config::Opt::ReplBacklogSize);
     out.push_str("# Replication\r\n");
-    field!(out, "role", "master");
-    field!(out, "connected_slaves", "0");
-    field!(out, "master_failover_state", "no-failover");
+    fixed(
+        out,
+        &[
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_failover_state", "no-failover"),
+        ],
+    );
     field!(out, "master_replid", "{}", shared.replid);
     field!(
         out,
         "master_replid2",
         "0000000000000000000000000000000000000000"
     );
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
-    field!(out, "repl_backlog_active", "0");
+    fixed(
+        out,
+        &[
+            ("master_repl_offset", "0"),
+            ("second_repl_offset", "-1"),
+            ("repl_backlog_active", "0"),
+        ],
+    );
     field!(
         out,
         "repl_backlog_size",
@@ -734,40 +766,56 @@ fn cpu(out: &mut String) {
     }
 }
 
-fn commandstats(out: &mut String, shared: &Shared) {
+/// Calls `f` on every command of the table and on every subcommand.
+fn each_command(shared: &Shared, mut f: impl FnMut(&viator_store::Command)) {
+    for c in shared.store.commands().iter() {
+        f(c);
+        for s in c.subs.values() {
+            f(s);
+        }
+    }
+}
+
+/// Appends `header` and then the line `line` makes for each command and
+/// subcommand (those it gives one for), in the order of their names.
+fn per_command_section(
+    out: &mut String,
+    shared: &Shared,
+    header: &str,
+    mut line: impl FnMut(&viator_store::Command) -> Option<String>,
+) {
     let mut lines: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |c: &viator_store::Command| {
+    each_command(shared, |c| {
+        if let Some(l) = line(c) {
+            lines.insert(c.full_name.to_string(), l);
+        }
+    });
+    out.push_str(header);
+    for l in lines.values() {
+        out.push_str(l);
+    }
+}
+
+fn commandstats(out: &mut String, shared: &Shared) {
+    per_command_section(out, shared, "# Commandstats\r\n", |c| {
         let s = &c.stats;
         let calls = s.calls.load(Ordering::Relaxed);
         let usec = s.usec.load(Ordering::Relaxed);
         let rejected = s.rejected_calls.load(Ordering::Relaxed);
         let failed = s.failed_calls.load(Ordering::Relaxed);
         if calls == 0 && rejected == 0 && failed == 0 {
-            return;
+            return None;
         }
         let per_call = if calls == 0 {
             0.0
         } else {
             usec as f32 / calls as f32
         };
-        lines.insert(
-            c.full_name.to_string(),
-            format!(
-                "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
-                c.full_name
-            ),
-        );
-    };
-    for c in shared.store.commands().iter() {
-        add(c);
-        for s in c.subs.values() {
-            add(s);
-        }
-    }
-    out.push_str("# Commandstats\r\n");
-    for l in lines.values() {
-        out.push_str(l);
-    }
+        Some(format!(
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+            c.full_name
+        ))
+    });
 }
 
 /// `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` for each command
@@ -775,11 +823,10 @@ fn commandstats(out: &mut String, shared: &Shared) {
 /// `fillPercentileDistributionLatencies` writes them.
 fn latencystats(out: &mut String, shared: &Shared) {
     let percentiles = shared.config.read().latency_tracking_info_percentiles();
-    let mut lines: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |c: &viator_store::Command| {
+    per_command_section(out, shared, "# Latencystats\r\n", |c| {
         let h = &c.stats.latency;
         if h.count() == 0 {
-            return;
+            return None;
         }
         let values: Vec<String> = percentiles
             .iter()
@@ -789,25 +836,12 @@ fn latencystats(out: &mut String, shared: &Shared) {
                 format!("p{label}={us:.3}")
             })
             .collect();
-        lines.insert(
-            c.full_name.to_string(),
-            format!(
-                "latency_percentiles_usec_{}:{}\r\n",
-                c.full_name,
-                values.join(",")
-            ),
-        );
-    };
-    for c in shared.store.commands().iter() {
-        add(c);
-        for s in c.subs.values() {
-            add(s);
-        }
-    }
-    out.push_str("# Latencystats\r\n");
-    for l in lines.values() {
-        out.push_str(l);
-    }
+        Some(format!(
+            "latency_percentiles_usec_{}:{}\r\n",
+            c.full_name,
+            values.join(",")
+        ))
+    });
 }
 
 /// A percentile as Redis labels it: `%f`, then trailing zeros and a
@@ -868,7 +902,14 @@ mod tests {
     #[test]
     fn section_selection() {
         let b = |v: &[&'static str]| v.iter().map(|s| s.as_bytes()).collect::<Vec<&[u8]>>();
-        assert_eq!(wanted(&[]), DEFAULT_SECTIONS);
+        let default: Vec<&str> = SECTIONS.iter().copied().filter(|s| is_default(s)).collect();
+        assert_eq!(wanted(&[]), default);
+        assert_eq!(default.len(), 13);
+        assert!(!default.contains(&"latencystats"));
+        assert_eq!(
+            wanted(&b(&["commandstats", "default"])).len(),
+            SECTIONS.len() - 1
+        );
         assert_eq!(wanted(&b(&["CPU", "server", "cpu"])), ["server", "cpu"]);
         assert_eq!(wanted(&b(&["all"])), SECTIONS);
         assert_eq!(wanted(&b(&["nosuch"])), Vec::<&str>::new());
