@@ -129,8 +129,8 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
             .fetch_add(1, Ordering::Relaxed);
     }
     stats
-        .expire_cycle_cpu_milliseconds
-        .fetch_add(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+        .expire_cycle_cpu_us
+        .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
     report
 }
 

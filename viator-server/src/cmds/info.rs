@@ -629,7 +629,12 @@ fn stats(out: &mut String, shared: &Shared) {
         load(&ss.expired_stale_perc) as f64
     );
     counter!(out, ss, expired_time_cap_reached_count);
-    counter!(out, ss, expire_cycle_cpu_milliseconds);
+    field!(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        "{}",
+        load(&ss.expire_cycle_cpu_us) / 1000
+    );
     counter!(out, ss, evicted_keys);
     fixed(
         out,
