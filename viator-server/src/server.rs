@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use viator_store::{Host, Store, StoreOptions};
 
 use crate::clients::Registry;
-use crate::config::Config;
+use crate::config::{Config, Opt};
 
 /// Settings read on every request or connection, copied out of the
 /// [`Config`] whenever it changes so that reading one costs an atomic load.
@@ -366,6 +366,19 @@ impl Shared {
             .store(cfg.lfu_decay_time(), Ordering::Relaxed);
         s.active_expire_effort
             .store(cfg.active_expire_effort(), Ordering::Relaxed);
+        s.list_max_listpack_size
+            .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);
+        for (setting, opt) in [
+            (&s.hash_max_listpack_entries, Opt::HashMaxListpackEntries),
+            (&s.hash_max_listpack_value, Opt::HashMaxListpackValue),
+            (&s.set_max_intset_entries, Opt::SetMaxIntsetEntries),
+            (&s.set_max_listpack_entries, Opt::SetMaxListpackEntries),
+            (&s.set_max_listpack_value, Opt::SetMaxListpackValue),
+            (&s.zset_max_listpack_entries, Opt::ZsetMaxListpackEntries),
+            (&s.zset_max_listpack_value, Opt::ZsetMaxListpackValue),
+        ] {
+            setting.store(cfg.num(opt) as u64, Ordering::Relaxed);
+        }
     }
 
     /// The shared state reached from a command's host.

@@ -7,11 +7,22 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::sync::atomic::Ordering;
 
 use parking_lot::ReentrantMutexGuard;
-use viator_types::entry::Entry;
+use viator_types::entry::{Entry, ValueType};
 use viator_types::table::hash_key;
 
 use crate::clock;
 use crate::store::{Shard, Store};
+
+/// Checks the type of a looked-up entry.
+fn typed(
+    found: Option<RefMut<'_, Entry>>,
+    ty: ValueType,
+) -> Result<Option<RefMut<'_, Entry>>, &'static str> {
+    match found {
+        Some(e) if e.value_type() != ty => Err(crate::errors::WRONGTYPE),
+        other => Ok(other),
+    }
+}
 
 type Guard<'a> = ReentrantMutexGuard<'a, RefCell<Shard>>;
 
@@ -233,6 +244,26 @@ impl<'a> Keyspace<'a> {
     /// A write lookup (`lookupKeyWrite`): touches, counts nothing.
     pub fn write(&mut self, key: &[u8]) -> Option<RefMut<'_, Entry>> {
         self.lookup(key, Lookup::WRITE)
+    }
+
+    /// A read lookup of a key that must hold `ty` (or be missing):
+    /// `Err(errors::WRONGTYPE)` when it holds another type.
+    pub fn read_typed(
+        &mut self,
+        key: &[u8],
+        ty: ValueType,
+    ) -> Result<Option<RefMut<'_, Entry>>, &'static str> {
+        typed(self.read(key), ty)
+    }
+
+    /// A write lookup of a key that must hold `ty` (or be missing):
+    /// `Err(errors::WRONGTYPE)` when it holds another type.
+    pub fn write_typed(
+        &mut self,
+        key: &[u8],
+        ty: ValueType,
+    ) -> Result<Option<RefMut<'_, Entry>>, &'static str> {
+        typed(self.write(key), ty)
     }
 
     /// Looks at a key without touching it or counting anything; an expired

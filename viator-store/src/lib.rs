@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 pub mod clock;
 pub mod command;
 pub mod commands;

@@ -164,6 +164,23 @@ pub struct Settings {
     /// but are not deleted (a deletion is a write), as in Redis. Shared with
     /// the server's pause state.
     pub expiry_frozen: std::sync::Arc<AtomicBool>,
+    /// `list-max-listpack-size`: positive, the most elements of one list
+    /// node; negative (-1 to -5), its most bytes (4, 8, 16, 32, 64 KiB).
+    pub list_max_listpack_size: AtomicI64,
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: AtomicU64,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: AtomicU64,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: AtomicU64,
+    /// `set-max-listpack-entries`.
+    pub set_max_listpack_entries: AtomicU64,
+    /// `set-max-listpack-value`.
+    pub set_max_listpack_value: AtomicU64,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: AtomicU64,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: AtomicU64,
 }
 
 impl Default for Settings {
@@ -178,6 +195,14 @@ impl Default for Settings {
             maxmemory: AtomicU64::new(0),
             latency_tracking: AtomicBool::new(true),
             expiry_frozen: std::sync::Arc::new(AtomicBool::new(false)),
+            list_max_listpack_size: AtomicI64::new(-2),
+            hash_max_listpack_entries: AtomicU64::new(512),
+            hash_max_listpack_value: AtomicU64::new(64),
+            set_max_intset_entries: AtomicU64::new(512),
+            set_max_listpack_entries: AtomicU64::new(128),
+            set_max_listpack_value: AtomicU64::new(64),
+            zset_max_listpack_entries: AtomicU64::new(128),
+            zset_max_listpack_value: AtomicU64::new(64),
         }
     }
 }

@@ -56,16 +56,81 @@ const LONG_VALUE: u8 = 1 << 4;
 /// The largest value of the 24-bit access clock.
 pub const CLOCK_MAX: u32 = (1 << 24) - 1;
 
-/// The values that are not strings. Each data type issue adds its variant
-/// (list, hash, set, sorted set, stream, ...); until then no key holds one.
-#[derive(Debug)]
-pub enum Object {}
+/// The values that are not strings, one variant per data type. Each type
+/// lives in its own module; later issues add streams, HyperLogLog and the
+/// rest.
+#[derive(Debug, Clone)]
+pub enum Object {
+    /// A list.
+    List(crate::list::List),
+    /// A hash.
+    Hash(crate::hash::Hash),
+    /// A set.
+    Set(crate::set::Set),
+    /// A sorted set.
+    ZSet(crate::zset::ZSet),
+}
+
+impl Object {
+    /// The type TYPE reports.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Object::List(_) => ValueType::List,
+            Object::Hash(_) => ValueType::Hash,
+            Object::Set(_) => ValueType::Set,
+            Object::ZSet(_) => ValueType::ZSet,
+        }
+    }
+
+    /// The OBJECT ENCODING name of the value's current representation.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Object::List(v) => v.encoding_name(),
+            Object::Hash(v) => v.encoding_name(),
+            Object::Set(v) => v.encoding_name(),
+            Object::ZSet(v) => v.encoding_name(),
+        }
+    }
+
+    /// Bytes of memory the value uses, for MEMORY USAGE.
+    pub fn memory_usage(&self) -> usize {
+        match self {
+            Object::List(v) => v.memory_usage(),
+            Object::Hash(v) => v.memory_usage(),
+            Object::Set(v) => v.memory_usage(),
+            Object::ZSet(v) => v.memory_usage(),
+        }
+    }
+
+    /// Number of elements (list elements, hash fields, members).
+    pub fn len(&self) -> usize {
+        match self {
+            Object::List(v) => v.len(),
+            Object::Hash(v) => v.len(),
+            Object::Set(v) => v.len(),
+            Object::ZSet(v) => v.len(),
+        }
+    }
+
+    /// Whether the value has no elements (a key never holds an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// The type of a key's value, as TYPE reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
     /// A string (including integer-encoded ones).
     String,
+    /// A list.
+    List,
+    /// A hash.
+    Hash,
+    /// A set.
+    Set,
+    /// A sorted set.
+    ZSet,
 }
 
 impl ValueType {
@@ -73,6 +138,10 @@ impl ValueType {
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
         }
     }
 }
@@ -409,7 +478,7 @@ impl Entry {
     /// The type of the value.
     pub fn value_type(&self) -> ValueType {
         match self.kind() {
-            KIND_OBJECT => match *self.object_ref() {},
+            KIND_OBJECT => self.object_ref().value_type(),
             _ => ValueType::String,
         }
     }
@@ -425,6 +494,24 @@ impl Entry {
         // SAFETY: for KIND_OBJECT the value part is a pointer made by
         // Box::into_raw, owned by this entry.
         unsafe { &*(self.ptr.as_ptr().add(parts.value_at) as *const *mut Object).read_unaligned() }
+    }
+
+    /// The value if it is not a string.
+    pub fn as_object(&self) -> Option<&Object> {
+        (self.kind() == KIND_OBJECT).then(|| self.object_ref())
+    }
+
+    /// The value, mutably, if it is not a string.
+    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+        if self.kind() != KIND_OBJECT {
+            return None;
+        }
+        let parts = self.parts();
+        // SAFETY: for KIND_OBJECT the value part is a pointer made by
+        // Box::into_raw, owned by this entry; &mut self makes it exclusive.
+        Some(unsafe {
+            &mut *(self.ptr.as_ptr().add(parts.value_at) as *const *mut Object).read_unaligned()
+        })
     }
 
     /// The value if it is a string.
@@ -561,6 +648,9 @@ impl Entry {
             && let Some(StrRef::Bytes(b)) = self.as_str()
         {
             n += 24 + b.len();
+        }
+        if let Some(o) = self.as_object() {
+            n += std::mem::size_of::<Object>() + o.memory_usage();
         }
         n
     }

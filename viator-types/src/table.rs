@@ -45,15 +45,28 @@ fn tag(hash: u64) -> u8 {
 
 const MIN_CAPACITY: usize = 8;
 
+/// What a [`KeyTable`] holds: anything with key bytes. The keyspace holds
+/// [`Entry`]s; hashes, sets and sorted sets hold their own compact fields
+/// and members, so they share the table, its SCAN cursor and its sampling.
+pub trait Keyed {
+    /// The bytes the table hashes and compares.
+    fn key(&self) -> &[u8];
+}
+
+impl Keyed for Entry {
+    fn key(&self) -> &[u8] {
+        Entry::key(self)
+    }
+}
+
 /// A set of entries keyed by their key bytes. See the module docs.
-#[derive(Default)]
-pub struct KeyTable {
+pub struct KeyTable<T = Entry> {
     ctrl: Vec<u8>,
-    slots: Vec<Option<Entry>>,
+    slots: Vec<Option<T>>,
     len: usize,
 }
 
-impl std::fmt::Debug for KeyTable {
+impl<T> std::fmt::Debug for KeyTable<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyTable")
             .field("len", &self.len)
@@ -62,10 +75,14 @@ impl std::fmt::Debug for KeyTable {
     }
 }
 
-impl KeyTable {
+impl<T: Keyed> KeyTable<T> {
     /// An empty table; it allocates on the first insert.
-    pub fn new() -> KeyTable {
-        KeyTable::default()
+    pub fn new() -> KeyTable<T> {
+        KeyTable {
+            ctrl: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
+        }
     }
 
     /// Number of entries.
@@ -85,7 +102,7 @@ impl KeyTable {
 
     /// Bytes used by the slot arrays (not the entries).
     pub fn overhead_bytes(&self) -> usize {
-        self.slots.len() * (1 + std::mem::size_of::<Option<Entry>>())
+        self.slots.len() * (1 + std::mem::size_of::<Option<T>>())
     }
 
     #[inline]
@@ -119,29 +136,29 @@ impl KeyTable {
 
     /// The entry for `key`. `hash` must be `hash_key(key)`.
     #[inline]
-    pub fn get(&self, key: &[u8], hash: u64) -> Option<&Entry> {
+    pub fn get(&self, key: &[u8], hash: u64) -> Option<&T> {
         self.find(key, hash).and_then(|i| self.slots[i].as_ref())
     }
 
     /// The entry for `key`, mutably. `hash` must be `hash_key(key)`.
     #[inline]
-    pub fn get_mut(&mut self, key: &[u8], hash: u64) -> Option<&mut Entry> {
+    pub fn get_mut(&mut self, key: &[u8], hash: u64) -> Option<&mut T> {
         let i = self.find(key, hash)?;
         self.slots[i].as_mut()
     }
 
     /// The entry in slot `i`.
-    pub fn at(&self, i: usize) -> Option<&Entry> {
+    pub fn at(&self, i: usize) -> Option<&T> {
         self.slots.get(i).and_then(|s| s.as_ref())
     }
 
     /// The entry in slot `i`, mutably.
-    pub fn at_mut(&mut self, i: usize) -> Option<&mut Entry> {
+    pub fn at_mut(&mut self, i: usize) -> Option<&mut T> {
         self.slots.get_mut(i).and_then(|s| s.as_mut())
     }
 
     /// Inserts `entry`, replacing and returning an entry with the same key.
-    pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, entry: T) -> Option<T> {
         let hash = hash_key(entry.key());
         if let Some(i) = self.find(entry.key(), hash) {
             return self.slots[i].replace(entry);
@@ -152,7 +169,7 @@ impl KeyTable {
 
     /// Inserts an entry whose key is known to be absent. `hash` must be
     /// `hash_key(entry.key())`. Returns its slot.
-    pub fn insert_new(&mut self, hash: u64, entry: Entry) -> usize {
+    pub fn insert_new(&mut self, hash: u64, entry: T) -> usize {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.resize((self.slots.len() * 2).max(MIN_CAPACITY));
         }
@@ -161,7 +178,7 @@ impl KeyTable {
         i
     }
 
-    fn place(&mut self, hash: u64, entry: Entry) -> usize {
+    fn place(&mut self, hash: u64, entry: T) -> usize {
         let mask = self.mask();
         let mut i = hash as usize & mask;
         while self.ctrl[i] != 0 {
@@ -184,13 +201,13 @@ impl KeyTable {
     }
 
     /// Removes and returns the entry for `key`.
-    pub fn remove(&mut self, key: &[u8], hash: u64) -> Option<Entry> {
+    pub fn remove(&mut self, key: &[u8], hash: u64) -> Option<T> {
         let i = self.find(key, hash)?;
         self.remove_at(i)
     }
 
     /// Removes and returns the entry in slot `i`.
-    pub fn remove_at(&mut self, i: usize) -> Option<Entry> {
+    pub fn remove_at(&mut self, i: usize) -> Option<T> {
         let removed = self.take_at(i)?;
         self.shrink_if_sparse();
         Some(removed)
@@ -204,7 +221,7 @@ impl KeyTable {
 
     /// Removes the entry in slot `i` without shrinking the table, so that
     /// slot positions stay meaningful for a caller walking them.
-    fn take_at(&mut self, i: usize) -> Option<Entry> {
+    fn take_at(&mut self, i: usize) -> Option<T> {
         let removed = self.slots.get_mut(i)?.take()?;
         self.ctrl[i] = 0;
         self.len -= 1;
@@ -243,7 +260,7 @@ impl KeyTable {
     /// Visits the home slot named by `cursor` and calls `f` with each entry
     /// whose home it is; returns the next cursor, 0 when the iteration is
     /// complete. Start with cursor 0.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&T)) -> u64 {
         if self.len == 0 {
             return 0;
         }
@@ -279,13 +296,13 @@ impl KeyTable {
     }
 
     /// Every entry, in slot order.
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().flatten()
     }
 
     /// Removes every entry for which `keep` returns false.
     /// Each entry is offered to `keep` exactly once.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         // Walk once round from just after an empty slot. Backward shifting
         // moves an entry back within its run and never across an empty
         // slot, so it lands in slot i (looked at again) or in a slot not
@@ -308,6 +325,16 @@ impl KeyTable {
             }
         }
         self.shrink_if_sparse();
+    }
+}
+
+impl<T> Default for KeyTable<T> {
+    fn default() -> KeyTable<T> {
+        KeyTable {
+            ctrl: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -431,11 +458,11 @@ impl ExpireSet {
     }
 }
 
-impl KeyTable {
+impl<T: Keyed> KeyTable<T> {
     /// Calls `f` with each entry whose hash stands for the expire-set id
     /// `id`. Used by the expiry sweep to go from an
     /// [`ExpireSet`] slot to the keys it stands for.
-    pub fn for_each_with_id(&self, id: u64, mut f: impl FnMut(usize, &Entry)) {
+    pub fn for_each_with_id(&self, id: u64, mut f: impl FnMut(usize, &T)) {
         if self.len == 0 || id == 0 {
             return;
         }

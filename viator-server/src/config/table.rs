@@ -590,7 +590,7 @@ option_table! {
     IoThreads: "io-threads", None, DBG | I, num(Int, 1, 128, 1), true;
     AutoAofRewritePercentage: "auto-aof-rewrite-percentage", None, M, num(Int, 0, INT_MAX, 100), false;
     ClusterReplicaValidityFactor: "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), M, num(Int, 0, INT_MAX, 10), false;
-    ListMaxListpackSize: "list-max-listpack-size", Some("list-max-ziplist-size"), M, num(Int, INT_MIN, INT_MAX, -2), false;
+    ListMaxListpackSize: "list-max-listpack-size", Some("list-max-ziplist-size"), M, num(Int, INT_MIN, INT_MAX, -2), true;
     TcpKeepalive: "tcp-keepalive", None, M, num(Int, 0, INT_MAX, 300), true;
     ClusterMigrationBarrier: "cluster-migration-barrier", None, M, num(Int, 0, INT_MAX, 1), false;
     ActiveDefragCycleMin: "active-defrag-cycle-min", None, M, num(Int, 1, 99, 1), false;
@@ -655,15 +655,15 @@ option_table! {
     ClusterSlotMigrationHandoffMaxLagBytes: "cluster-slot-migration-handoff-max-lag-bytes", None, M, mem(SizeT, 0, LLONG_MAX, MB), false;
 
     // ---- size_t ----------------------------------------------------------
-    HashMaxListpackEntries: "hash-max-listpack-entries", Some("hash-max-ziplist-entries"), M, num(SizeT, 0, LONG_MAX, 512), false;
-    SetMaxIntsetEntries: "set-max-intset-entries", None, M, num(SizeT, 0, LONG_MAX, 512), false;
-    SetMaxListpackEntries: "set-max-listpack-entries", None, M, num(SizeT, 0, LONG_MAX, 128), false;
-    SetMaxListpackValue: "set-max-listpack-value", None, M, num(SizeT, 0, LONG_MAX, 64), false;
-    ZsetMaxListpackEntries: "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), M, num(SizeT, 0, LONG_MAX, 128), false;
+    HashMaxListpackEntries: "hash-max-listpack-entries", Some("hash-max-ziplist-entries"), M, num(SizeT, 0, LONG_MAX, 512), true;
+    SetMaxIntsetEntries: "set-max-intset-entries", None, M, num(SizeT, 0, LONG_MAX, 512), true;
+    SetMaxListpackEntries: "set-max-listpack-entries", None, M, num(SizeT, 0, LONG_MAX, 128), true;
+    SetMaxListpackValue: "set-max-listpack-value", None, M, num(SizeT, 0, LONG_MAX, 64), true;
+    ZsetMaxListpackEntries: "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), M, num(SizeT, 0, LONG_MAX, 128), true;
     ActiveDefragIgnoreBytes: "active-defrag-ignore-bytes", None, M, mem(SizeT, 1, LLONG_MAX, 100 * MB), false;
-    HashMaxListpackValue: "hash-max-listpack-value", Some("hash-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), false;
+    HashMaxListpackValue: "hash-max-listpack-value", Some("hash-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
     StreamNodeMaxBytes: "stream-node-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 4096), false;
-    ZsetMaxListpackValue: "zset-max-listpack-value", Some("zset-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), false;
+    ZsetMaxListpackValue: "zset-max-listpack-value", Some("zset-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
     HllSparseMaxBytes: "hll-sparse-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 3000), false;
     TrackingTableMaxKeys: "tracking-table-max-keys", None, M, num(SizeT, 0, LONG_MAX, 1_000_000), false;
     ClientQueryBufferLimit: "client-query-buffer-limit", None, DBG | M, mem(SizeT, MB, LONG_MAX, 1024 * MB), true;

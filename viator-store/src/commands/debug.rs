@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use sha1::{Digest, Sha1};
-use viator_types::entry::{Entry, StrRef, ValueType};
+use viator_types::entry::{Entry, Object, StrRef, ValueType};
 
 use crate::clock;
 use crate::command::{CommandSpec, Ctx, flags};
@@ -78,6 +78,10 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 fn type_code(t: ValueType) -> u32 {
     match t {
         ValueType::String => 0,
+        ValueType::List => 1,
+        ValueType::Set => 2,
+        ValueType::ZSet => 3,
+        ValueType::Hash => 4,
     }
 }
 
@@ -87,6 +91,25 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
     mix_digest(d, &type_code(e.value_type()).to_be_bytes());
     if let Some(s) = e.as_str() {
         s.with_bytes(|b| mix_digest(d, b));
+    }
+    match e.as_object() {
+        None => {}
+        Some(Object::List(l)) => l.for_each(|item| mix_digest(d, item)),
+        Some(Object::Set(s)) => s.for_each(|member| xor_digest(d, member)),
+        Some(Object::ZSet(z)) => z.for_each(|member, score| {
+            let mut one = [0u8; 20];
+            mix_digest(&mut one, member);
+            let mut buf = [0u8; 32];
+            let n = viator_protocol::format_double(score, &mut buf);
+            mix_digest(&mut one, &buf[..n]);
+            xor_digest(d, &one);
+        }),
+        Some(Object::Hash(h)) => h.for_each(|field, value| {
+            let mut one = [0u8; 20];
+            mix_digest(&mut one, field);
+            mix_digest(&mut one, value);
+            xor_digest(d, &one);
+        }),
     }
     if e.expire_ms().is_some() {
         xor_digest(d, b"!!expire!!");
@@ -208,7 +231,10 @@ fn debug_object(ctx: &mut Ctx<'_>) {
         ctx.out.error(errors::NO_SUCH_KEY);
         return;
     };
-    let encoding = e.str_encoding().map(|x| x.name()).unwrap_or("unknown");
+    let encoding = match e.as_object() {
+        Some(o) => o.encoding_name(),
+        None => e.str_encoding().map_or("unknown", |x| x.name()),
+    };
     let serialized = e.as_str().map(serialized_len).unwrap_or(0);
     let clock = e.clock();
     let idle = clock::lru_idle_ms(clock, ctx.now_ms) / 1000;

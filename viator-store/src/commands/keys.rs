@@ -13,7 +13,7 @@
 use std::sync::atomic::Ordering;
 
 use viator_protocol::ReplyBuf;
-use viator_types::entry::{EMBSTR_MAX, Entry, NewValue, StrEncoding, StrRef, ValueType};
+use viator_types::entry::{EMBSTR_MAX, Entry, NewValue, StrEncoding, StrRef};
 use viator_types::glob::{glob_match, pattern_literal};
 use viator_types::number::parse_i64;
 
@@ -580,23 +580,22 @@ fn db_index(ctx: &Ctx<'_>, id: i64) -> Option<usize> {
 /// A new entry holding a copy of `e`'s value and expire time under `key`
 /// (COPY's `dupStringObject` and friends). The value keeps its kind and, for
 /// strings, its encoding (`int` stays `int`, `embstr` stays `embstr`, `raw`
-/// stays `raw`). Each data type adds its arm here.
+/// stays `raw`); other values are deep copies.
 fn duplicate(e: &Entry, key: &[u8]) -> Entry {
     let expire = e.expire_ms();
-    match e.value_type() {
-        ValueType::String => {
-            let value = match (e.as_str(), e.str_encoding()) {
-                (Some(StrRef::Int(n)), _) => NewValue::Int(n),
-                (Some(StrRef::Bytes(b)), Some(StrEncoding::Raw)) if b.len() <= EMBSTR_MAX => {
-                    NewValue::Heap(b.to_vec())
-                }
-                (Some(StrRef::Bytes(b)), _) => NewValue::Str(b),
-                // A string entry always holds a string.
-                (None, _) => NewValue::Str(b""),
-            };
-            Entry::new(key, value, expire)
-        }
+    if let Some(o) = e.as_object() {
+        return Entry::new(key, NewValue::Object(Box::new(o.clone())), expire);
     }
+    let value = match (e.as_str(), e.str_encoding()) {
+        (Some(StrRef::Int(n)), _) => NewValue::Int(n),
+        (Some(StrRef::Bytes(b)), Some(StrEncoding::Raw)) if b.len() <= EMBSTR_MAX => {
+            NewValue::Heap(b.to_vec())
+        }
+        (Some(StrRef::Bytes(b)), _) => NewValue::Str(b),
+        // A string entry always holds a string.
+        (None, _) => NewValue::Str(b""),
+    };
+    Entry::new(key, value, expire)
 }
 
 /// Gives the key `key` the access clock `clock`: a renamed or moved key is
@@ -616,10 +615,11 @@ fn no_touch(ctx: &Ctx<'_>, a: &mut Keyspace<'_>, b: &mut Option<Keyspace<'_>>) {
     }
 }
 
-/// The OBJECT ENCODING name of a value. Each data type adds its arm here.
+/// The OBJECT ENCODING name of a value.
 fn encoding_name(e: &Entry) -> &'static str {
-    match e.value_type() {
-        ValueType::String => e.str_encoding().map_or("raw", StrEncoding::name),
+    match e.as_object() {
+        Some(o) => o.encoding_name(),
+        None => e.str_encoding().map_or("raw", StrEncoding::name),
     }
 }
 

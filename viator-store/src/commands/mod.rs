@@ -6,9 +6,14 @@ use crate::command::CommandSpec;
 
 pub mod args;
 pub mod debug;
+pub mod hash;
 pub mod introspection;
 pub mod keys;
+pub mod list;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 pub use crate::exec::reply_lookup_error;
 
@@ -17,6 +22,11 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
         keys::COMMANDS,
+        list::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
+        sort::COMMANDS,
         introspection::COMMANDS,
         debug::COMMANDS,
     ]

@@ -1,0 +1,6 @@
+//! The commands of sorted sets (Redis's `t_zset.c`). Being built in issue 3.
+
+use crate::command::CommandSpec;
+
+/// This family's part of the command table.
+pub const COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,32 @@
+//! A set (Redis `OBJ_SET`). Being built in issue 3; until then no key holds one.
+
+/// A set (Redis `OBJ_SET`).
+#[derive(Debug, Clone, Default)]
+pub struct Set {
+    len: usize,
+}
+
+impl Set {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The OBJECT ENCODING name of its current representation.
+    pub fn encoding_name(&self) -> &'static str {
+        "listpack"
+    }
+
+    /// Bytes of memory it uses, for MEMORY USAGE.
+    pub fn memory_usage(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+
+    /// Calls `f` with its members.
+    pub fn for_each(&self, _f: impl FnMut(&[u8])) {}
+}
