@@ -1027,6 +1027,16 @@ scripts! {
     server => "server.txt",
     command_info => "command-info.txt",
     v84_strings => "v84-strings.txt",
+    lists => "lists.txt",
+    lists_errors => "lists-errors.txt",
+    hashes => "hashes.txt",
+    hashes_errors => "hashes-errors.txt",
+    v84_hashes => "v84-hashes.txt",
+    sets => "sets.txt",
+    sets_errors => "sets-errors.txt",
+    zsets => "zsets.txt",
+    zsets_errors => "zsets-errors.txt",
+    sort => "sort.txt",
 }
 
 #[test]
