@@ -12,4 +12,5 @@ pub mod list;
 pub mod number;
 pub mod set;
 pub mod table;
+pub mod thin;
 pub mod zset;
