@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(t.part(1), b"");
         assert_eq!(t.part(2), &long[..]);
         assert_eq!(f64::from_le_bytes(t.part(3).try_into().unwrap()), 1.5);
-        assert_eq!(t.block_size(), 1 + 9 + 1 + 10 + 300 + 9 + 8);
+        assert_eq!(t.block_size(), 1 + (1 + 8) + 1 + (9 + 300) + (1 + 8));
         let c = t.clone();
         assert_eq!(c, t);
     }
