@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use viator_protocol::{CommandParser, Limits, Parsed, ReplyBuf, Scanned};
+use viator_store::blocking::BlockSlot;
 use viator_store::{Client, Command};
 
 use crate::clients::ClientEntry;
@@ -136,6 +137,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
     let entry = shared
         .clients
         .register(addr, laddr, stream.as_raw_fd(), worker);
+    let served = Arc::new(tokio::sync::Notify::new());
+    let waker = served.clone();
     let mut conn = Conn {
         client: Client {
             id: entry.id,
@@ -144,8 +147,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
             } else {
                 Some("default".to_string())
             },
+            block_slot: Some(Arc::new(BlockSlot::new(move || waker.notify_one()))),
             ..Client::default()
         },
+        served,
         entry: entry.clone(),
         out: ReplyBuf::with_capacity(READ_CHUNK),
         args: Vec::new(),
@@ -158,6 +163,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         worker,
     };
     let _ = conn.run(&shared, &mut stream).await;
+    // A client that leaves while blocked leaves no trace in the queues.
+    shared.store.blocking.cancel(entry.id);
     shared.clients.unregister(entry.id);
     // The stream drops here, after the client left the registry, so that
     // a CLIENT KILL never shuts down a descriptor reused by someone else.
@@ -165,6 +172,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
 
 struct Conn<'s> {
     client: Client,
+    /// Woken when a reply for the blocked client is left in its block slot.
+    served: Arc<tokio::sync::Notify>,
     entry: Arc<ClientEntry>,
     out: ReplyBuf,
     /// The arguments of an inline request, which the parser unescapes into
@@ -200,6 +209,8 @@ enum Step {
     Close,
     /// A request waits for the end of a CLIENT PAUSE.
     Paused,
+    /// A command blocked the client on keys.
+    Blocked,
 }
 
 impl<'s> Conn<'s> {
@@ -250,6 +261,15 @@ impl<'s> Conn<'s> {
                     }
                     // Run the held request and what follows it in the
                     // buffer before reading again.
+                    read = false;
+                    continue;
+                }
+                Step::Blocked => {
+                    if !self.wait_blocked(shared, stream, &mut rbuf).await {
+                        return Ok(());
+                    }
+                    // The reply joins the output; what was pipelined
+                    // after the blocking command runs before reading.
                     read = false;
                     continue;
                 }
@@ -338,6 +358,10 @@ impl<'s> Conn<'s> {
                     *ran += 1;
                     return (consumed + end, Some(Step::Close));
                 }
+                After::Blocked => {
+                    *ran += 1;
+                    return (consumed + end, Some(Step::Blocked));
+                }
                 // The held request stays in the buffer, unconsumed, and
                 // runs when the pause lets it.
                 After::Paused(flags) => {
@@ -384,6 +408,76 @@ impl<'s> Conn<'s> {
             }
         }
         self.entry.postponed.store(false, Ordering::Relaxed);
+    }
+
+    /// Waits while the client is blocked on keys: until a command run for
+    /// it leaves its reply, its timeout passes, CLIENT UNBLOCK, or it is
+    /// killed or disconnects. Bytes the client sends meanwhile are read
+    /// (so that a disconnection is seen) and run afterwards, as Redis
+    /// does. Returns false when the connection must close.
+    async fn wait_blocked(
+        &mut self,
+        shared: &Shared,
+        stream: &mut TcpStream,
+        rbuf: &mut BytesMut,
+    ) -> bool {
+        let id = self.client.id;
+        let deadline = self.client.block_deadline;
+        self.client.blocked = false;
+        self.entry.blocked.store(true, Ordering::Relaxed);
+        let Some(slot) = self.client.block_slot.clone() else {
+            return true;
+        };
+        let mut open = true;
+        let go_on = loop {
+            if let Some(reply) = slot.take() {
+                self.out.raw(&reply);
+                break true;
+            }
+            if self.entry.killed.load(Ordering::Relaxed) || !open {
+                shared.store.blocking.cancel(id);
+                break false;
+            }
+            let now = viator_store::clock::now_ms();
+            if deadline != 0 && now >= deadline {
+                // Not in the registry any more means a command is being
+                // run for the client: its reply is on the way.
+                if let Some(w) = shared.store.blocking.cancel(id) {
+                    w.timeout_reply.write(&mut self.out);
+                    if let Ok(cmd) = shared.store.commands().resolve(&w.args) {
+                        cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
+                    }
+                    break true;
+                }
+            }
+            let left = if deadline == 0 {
+                std::time::Duration::from_secs(3600)
+            } else {
+                std::time::Duration::from_millis((deadline - now).clamp(1, 3_600_000) as u64)
+            };
+            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+                rbuf.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                _ = self.served.notified() => {}
+                _ = self.entry.wake.notified() => {}
+                _ = tokio::time::sleep(left) => {}
+                r = stream.read_buf(rbuf) => {
+                    match r {
+                        Ok(n) if n > 0 => {
+                            self.entry.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                            let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
+                            if rbuf.len() as u64 > limit {
+                                open = false;
+                            }
+                        }
+                        _ => open = false,
+                    }
+                }
+            }
+        };
+        self.entry.blocked.store(false, Ordering::Relaxed);
+        go_on
     }
 
     /// Whether the pause still holds the pending request.
@@ -438,6 +532,10 @@ impl<'s> Conn<'s> {
                     After::Close => {
                         ran += 1;
                         break Step::Close;
+                    }
+                    After::Blocked => {
+                        ran += 1;
+                        break Step::Blocked;
                     }
                     After::Paused(flags) => {
                         self.pending = true;

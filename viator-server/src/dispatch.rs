@@ -23,6 +23,9 @@ pub enum After {
     /// again. Carries the command's flags, which decide when the pause
     /// stops holding it.
     Paused(u64),
+    /// The command blocked the client on keys (BLPOP...): its reply comes
+    /// later through the client's block slot.
+    Blocked,
 }
 
 /// What a connection keeps between the requests of one batch.
@@ -138,6 +141,9 @@ pub fn dispatch<'s>(
     batch.tsc = store.call_at(cmd, shared, client, args, out, at);
     if out.has_errors() {
         shared.stats.count_errors(out.take_errors());
+    }
+    if client.blocked {
+        return After::Blocked;
     }
     finish(client, out, reply_start)
 }

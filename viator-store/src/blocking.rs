@@ -1,10 +1,34 @@
-//! Blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK...): the API their
-//! families call. A blocking command that finds nothing to serve calls
-//! [`Ctx::block_on_keys`] and writes no reply; it is run again, from the
-//! start, when one of its keys is signalled ready with
-//! [`Ctx::signal_ready`], as Redis 7 re-processes a blocked command.
+//! Blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK...).
+//!
+//! A blocking command that finds nothing to serve calls
+//! [`Ctx::block_on_keys`] and writes no reply: the client is queued on each
+//! of its keys. A write that may serve it calls [`Ctx::signal_ready`] (and
+//! [`crate::Keyspace::set`] signals every key it creates or replaces), which
+//! marks the key ready. When the outermost command ends, the store serves
+//! the ready keys ([`Store::serve_ready`]): for each, while the key exists
+//! with the type its waiters want, the longest-waiting client is taken off
+//! the queues and its command is run again from the start, as Redis 7
+//! re-processes a blocked command. If the command blocks again it joins the
+//! queues' tails; otherwise its reply goes to the client's [`BlockSlot`] and
+//! the client's connection is woken to send it.
+//!
+//! So a push inside MULTI/EXEC or a script wakes waiters after the whole
+//! transaction, and the pusher's reply is written after the waiters were
+//! served, as in Redis. Waiters are served in the order they blocked.
+//!
+//! The registry's lock is taken while shard locks are held (blocking and
+//! signalling happen inside commands), and never the other way round:
+//! serving releases it before locking shards, so there is no lock cycle.
 
-use crate::command::Ctx;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+use viator_protocol::ReplyBuf;
+use viator_types::entry::ValueType;
+
+use crate::command::{Client, Ctx, Host};
+use crate::store::Store;
 
 /// The kind of value a blocked client waits for (Redis's `BLOCKED_LIST`,
 /// `BLOCKED_ZSET`, `BLOCKED_STREAM`): a ready key wakes it only when the key
@@ -19,6 +43,16 @@ pub enum BlockedOn {
     Stream,
 }
 
+impl BlockedOn {
+    /// Whether a key holding `t` may serve such a waiter.
+    fn accepts(self, t: ValueType) -> bool {
+        matches!(
+            (self, t),
+            (BlockedOn::List, ValueType::List) | (BlockedOn::ZSet, ValueType::ZSet)
+        )
+    }
+}
+
 /// What a blocked command replies when its timeout passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutReply {
@@ -28,12 +62,327 @@ pub enum TimeoutReply {
     NullBulk,
 }
 
+impl TimeoutReply {
+    /// Writes the reply.
+    pub fn write(self, out: &mut ReplyBuf) {
+        match self {
+            TimeoutReply::NullArray => out.null_array(),
+            TimeoutReply::NullBulk => out.null(),
+        }
+    }
+}
+
 /// Redis's error for a timeout that does not parse.
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 /// Redis's error for a negative timeout.
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 /// Redis's error for a timeout too far in the future.
 pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+/// The reply of a client unblocked by `CLIENT UNBLOCK id ERROR`.
+pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+/// Where a blocked client's reply is left for its connection, and how the
+/// connection is woken. The server makes one per connection and puts it in
+/// [`Client::block_slot`]; a client without one cannot block.
+pub struct BlockSlot {
+    reply: Mutex<Option<Vec<u8>>>,
+    waker: Box<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for BlockSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockSlot")
+            .field("reply", &self.reply.lock().as_ref().map(|r| r.len()))
+            .finish()
+    }
+}
+
+impl BlockSlot {
+    /// A slot that calls `waker` when a reply is left in it.
+    pub fn new(waker: impl Fn() + Send + Sync + 'static) -> BlockSlot {
+        BlockSlot {
+            reply: Mutex::new(None),
+            waker: Box::new(waker),
+        }
+    }
+
+    /// Takes the reply left for the client, if any.
+    pub fn take(&self) -> Option<Vec<u8>> {
+        self.reply.lock().take()
+    }
+
+    fn deliver(&self, reply: Vec<u8>) {
+        *self.reply.lock() = Some(reply);
+        (self.waker)();
+    }
+}
+
+/// A blocked client, as the registry keeps it.
+#[derive(Debug)]
+pub struct Waiter {
+    /// The client as it was when it blocked (database, protocol, slot).
+    pub client: Client,
+    /// The command's arguments, name first.
+    pub args: Vec<Vec<u8>>,
+    /// The keys it waits on, in its database.
+    pub keys: Vec<Vec<u8>>,
+    /// What it waits for.
+    pub on: BlockedOn,
+    /// Deadline in unix milliseconds, 0 for none.
+    pub deadline_ms: i64,
+    /// Its reply on timeout.
+    pub timeout_reply: TimeoutReply,
+}
+
+type KeyId = (usize, Vec<u8>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Client ids waiting on each key, oldest first.
+    queues: HashMap<KeyId, VecDeque<u64>>,
+    waiters: HashMap<u64, Waiter>,
+    /// Keys signalled since the last serving, in order, without repeats.
+    ready: VecDeque<KeyId>,
+    ready_set: HashSet<KeyId>,
+}
+
+impl Inner {
+    fn remove(&mut self, id: u64) -> Option<Waiter> {
+        let w = self.waiters.remove(&id)?;
+        for k in &w.keys {
+            let key = (w.client.db, k.clone());
+            if let Some(q) = self.queues.get_mut(&key) {
+                q.retain(|&c| c != id);
+                if q.is_empty() {
+                    self.queues.remove(&key);
+                }
+            }
+        }
+        Some(w)
+    }
+}
+
+/// The registry of blocked clients. See the module docs.
+#[derive(Debug, Default)]
+pub struct Blocking {
+    /// Number of blocked clients: signalling costs one load when zero.
+    blocked: AtomicUsize,
+    /// Set when a key was signalled and not served yet.
+    pending: AtomicBool,
+    inner: Mutex<Inner>,
+}
+
+thread_local! {
+    /// Depth of nested command calls on this thread: waiters are served
+    /// only when the outermost one ends (after EXEC, not after each of its
+    /// commands).
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks a command call on this thread for the duration of `f`; returns
+/// whether it was the outermost one.
+pub(crate) fn enter_call() -> bool {
+    DEPTH.with(|d| {
+        let v = d.get();
+        d.set(v + 1);
+        v == 0
+    })
+}
+
+/// Ends what [`enter_call`] started.
+pub(crate) fn leave_call() {
+    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+}
+
+impl Blocking {
+    /// Number of blocked clients (INFO's `blocked_clients`).
+    pub fn blocked_clients(&self) -> usize {
+        self.blocked.load(Ordering::Relaxed)
+    }
+
+    /// Number of keys with blocked clients (INFO's `total_blocking_keys`).
+    pub fn blocking_keys(&self) -> usize {
+        if self.blocked_clients() == 0 {
+            return 0;
+        }
+        self.inner.lock().queues.len()
+    }
+
+    /// Number of blocked clients with a timeout (INFO's
+    /// `clients_in_timeout_table`).
+    pub fn clients_with_timeout(&self) -> usize {
+        if self.blocked_clients() == 0 {
+            return 0;
+        }
+        let inner = self.inner.lock();
+        inner
+            .waiters
+            .values()
+            .filter(|w| w.deadline_ms != 0)
+            .count()
+    }
+
+    /// Whether the client `id` is blocked on keys.
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.blocked_clients() > 0 && self.inner.lock().waiters.contains_key(&id)
+    }
+
+    fn register(&self, w: Waiter) {
+        let id = w.client.id;
+        let mut inner = self.inner.lock();
+        inner.remove(id);
+        for k in &w.keys {
+            let q = inner.queues.entry((w.client.db, k.clone())).or_default();
+            if !q.contains(&id) {
+                q.push_back(id);
+            }
+        }
+        inner.waiters.insert(id, w);
+        self.blocked.store(inner.waiters.len(), Ordering::Relaxed);
+    }
+
+    /// Takes client `id` off every queue (its timeout passed, it
+    /// disconnected or was killed). Returns its record if it was blocked;
+    /// `None` means it was not, or a command is being run for it right now
+    /// and its reply is on the way.
+    pub fn cancel(&self, id: u64) -> Option<Waiter> {
+        if self.blocked_clients() == 0 {
+            return None;
+        }
+        let mut inner = self.inner.lock();
+        let w = inner.remove(id);
+        self.blocked.store(inner.waiters.len(), Ordering::Relaxed);
+        w
+    }
+
+    /// CLIENT UNBLOCK: unblocks client `id` with its timeout reply, or with
+    /// the UNBLOCKED error when `error`. Returns whether it was blocked.
+    pub fn unblock(&self, id: u64, error: bool) -> bool {
+        let Some(w) = self.cancel(id) else {
+            return false;
+        };
+        let mut out = ReplyBuf::new();
+        out.set_resp3(w.client.resp == 3);
+        if error {
+            out.error(UNBLOCKED_ERROR);
+        } else {
+            w.timeout_reply.write(&mut out);
+        }
+        if let Some(slot) = &w.client.block_slot {
+            slot.deliver(out.as_bytes().to_vec());
+        }
+        true
+    }
+
+    /// Marks `key` of database `db` ready if anyone waits on it.
+    pub fn signal(&self, db: usize, key: &[u8]) {
+        if self.blocked_clients() == 0 {
+            return;
+        }
+        let mut inner = self.inner.lock();
+        let id = (db, key.to_vec());
+        if inner.queues.contains_key(&id) && inner.ready_set.insert(id.clone()) {
+            inner.ready.push_back(id);
+            self.pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// Marks every key of database `db` that has waiters ready (SWAPDB,
+    /// which changes what every key holds).
+    pub fn signal_db(&self, db: usize) {
+        if self.blocked_clients() == 0 {
+            return;
+        }
+        let mut inner = self.inner.lock();
+        let keys: Vec<KeyId> = inner.queues.keys().filter(|k| k.0 == db).cloned().collect();
+        for id in keys {
+            if inner.ready_set.insert(id.clone()) {
+                inner.ready.push_back(id);
+                self.pending.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Whether some signalled key waits to be served.
+    pub fn has_ready(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    fn pop_ready(&self) -> Option<(KeyId, usize)> {
+        let mut inner = self.inner.lock();
+        loop {
+            let Some(id) = inner.ready.pop_front() else {
+                self.pending.store(false, Ordering::Release);
+                return None;
+            };
+            inner.ready_set.remove(&id);
+            if let Some(n) = inner.queues.get(&id).map(|q| q.len()) {
+                return Some((id, n));
+            }
+        }
+    }
+
+    /// The oldest waiter on `key` and what it waits for.
+    fn first(&self, key: &KeyId) -> Option<(u64, BlockedOn)> {
+        let inner = self.inner.lock();
+        let id = *inner.queues.get(key)?.front()?;
+        Some((id, inner.waiters.get(&id)?.on))
+    }
+}
+
+impl Store {
+    /// Serves the clients blocked on the keys signalled ready, in the order
+    /// the keys were signalled and, per key, the order the clients blocked.
+    /// Commands run for them may signal more keys (BLMOVE pushes), which
+    /// are served in the same pass.
+    pub fn serve_ready(&self, host: &dyn Host) {
+        while let Some((key, waiting)) = self.blocking.pop_ready() {
+            let (db, name) = (key.0, key.1.as_slice());
+            for _ in 0..waiting {
+                let Some((id, on)) = self.blocking.first(&key) else {
+                    break;
+                };
+                let now_ms = crate::clock::now_ms();
+                let ready = {
+                    let ks = crate::Keyspace::lock_keys(self, db, &[name], now_ms);
+                    ks.peek(name).is_some_and(|e| on.accepts(e.value_type()))
+                };
+                if !ready {
+                    break;
+                }
+                let Some(w) = self.blocking.cancel(id) else {
+                    break;
+                };
+                self.rerun(host, w);
+            }
+        }
+    }
+
+    /// Runs a blocked client's command again; delivers its reply unless it
+    /// blocked again.
+    fn rerun(&self, host: &dyn Host, w: Waiter) {
+        let Waiter {
+            mut client,
+            args,
+            deadline_ms,
+            ..
+        } = w;
+        client.reblock_deadline = Some(deadline_ms);
+        client.blocked = false;
+        let mut out = ReplyBuf::new();
+        out.set_resp3(client.resp == 3);
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        if let Ok(cmd) = self.commands().resolve(&argv) {
+            self.call(cmd, host, &mut client, &argv, &mut out);
+        }
+        if !client.blocked
+            && let Some(slot) = &client.block_slot
+        {
+            out.take_errors();
+            slot.deliver(out.as_bytes().to_vec());
+        }
+    }
+}
 
 impl Ctx<'_> {
     /// Argument `i` as a blocking timeout in seconds (fractions allowed),
@@ -51,8 +400,7 @@ impl Ctx<'_> {
             self.out.error(TIMEOUT_OUT_OF_RANGE);
             return None;
         }
-        let ms = ms as i64;
-        self.deadline_from_ms(ms)
+        self.deadline_from_ms(ms as i64)
     }
 
     /// A timeout in milliseconds (XREAD's BLOCK) turned into a deadline as
@@ -79,7 +427,8 @@ impl Ctx<'_> {
     /// (0: never), when `timeout_reply` is sent. The command must write no
     /// reply of its own after calling this. Where the client cannot block
     /// (inside MULTI or a script, or a store run without a server), the
-    /// timeout reply is written at once, as Redis does.
+    /// timeout reply is written at once, as Redis does. A command run again
+    /// for a blocked client keeps its first deadline.
     pub fn block_on_keys(
         &mut self,
         keys: &[&[u8]],
@@ -87,22 +436,41 @@ impl Ctx<'_> {
         deadline_ms: i64,
         timeout_reply: TimeoutReply,
     ) {
-        let _ = (keys, on, deadline_ms);
-        self.write_timeout_reply(timeout_reply);
+        if self.client.no_block || self.client.block_slot.is_none() {
+            timeout_reply.write(self.out);
+            return;
+        }
+        let deadline_ms = self.client.reblock_deadline.unwrap_or(deadline_ms);
+        let mut uniq: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !uniq.iter().any(|u| u == k) {
+                uniq.push(k.to_vec());
+            }
+        }
+        let mut client = self.client.clone();
+        client.reblock_deadline = None;
+        client.blocked = false;
+        self.store.blocking.register(Waiter {
+            client,
+            args: self.args.iter().map(|a| a.to_vec()).collect(),
+            keys: uniq,
+            on,
+            deadline_ms,
+            timeout_reply,
+        });
+        self.client.blocked = true;
+        self.client.block_deadline = deadline_ms;
     }
 
     /// Writes the reply of a blocked command whose time ran out.
     pub fn write_timeout_reply(&mut self, reply: TimeoutReply) {
-        match reply {
-            TimeoutReply::NullArray => self.out.null_array(),
-            TimeoutReply::NullBulk => self.out.null(),
-        }
+        reply.write(self.out);
     }
 
     /// Tells blocked clients that `key` (in the client's database) may now
     /// serve them: call it after adding to a list, sorted set or stream.
     /// Cheap when nobody is blocked.
     pub fn signal_ready(&self, key: &[u8]) {
-        let _ = key;
+        self.store.blocking.signal(self.client.db, key);
     }
 }

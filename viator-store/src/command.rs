@@ -706,6 +706,21 @@ pub struct Client {
     /// Close the connection once the current replies are written (QUIT,
     /// CLIENT KILL of oneself).
     pub close_after_reply: bool,
+    /// Where a reply for this client goes when it is blocked and later
+    /// served (see [`crate::blocking`]); a client without one cannot block.
+    pub block_slot: Option<std::sync::Arc<crate::blocking::BlockSlot>>,
+    /// Set inside MULTI/EXEC and scripts: blocking commands reply at once
+    /// as on timeout.
+    pub no_block: bool,
+    /// Set by a command that blocked the client: the caller waits for the
+    /// reply in [`Client::block_slot`] instead of the command's own.
+    pub blocked: bool,
+    /// The deadline (unix ms, 0 for none) of the block that `blocked`
+    /// reports.
+    pub block_deadline: i64,
+    /// For a command run again for a blocked client: its first deadline,
+    /// which a new block keeps.
+    pub reblock_deadline: Option<i64>,
 }
 
 /// CLIENT REPLY state (Redis's `CLIENT_REPLY_OFF`, `_SKIP`, `_SKIP_NEXT`).
@@ -736,6 +751,11 @@ impl Default for Client {
             user: Some("default".to_string()),
             reply_mode: ReplyMode::On,
             close_after_reply: false,
+            block_slot: None,
+            no_block: false,
+            blocked: false,
+            block_deadline: 0,
+            reblock_deadline: None,
         }
     }
 }

@@ -154,8 +154,18 @@ impl Store {
             host,
             now_ms: now_us / 1000,
         };
+        let outermost = crate::blocking::enter_call();
         handler(&mut ctx);
+        crate::blocking::leave_call();
+        if outermost && self.blocking.has_ready() {
+            self.serve_ready(host);
+        }
         let ended = quanta::Instant::now();
+        if ctx.client.blocked {
+            // Counted once, when it is served or times out (Redis's
+            // "blocking command accounted only once").
+            return ended;
+        }
         let usec = ended.saturating_duration_since(started).as_micros() as u64;
         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
         cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);

@@ -306,6 +306,9 @@ impl<'a> Keyspace<'a> {
     /// time, if any, wins). Returns the entry that was replaced.
     pub fn set(&mut self, mut entry: Entry, keep_ttl: bool) -> Option<Entry> {
         self.prepare(&mut entry);
+        // A key created or replaced may serve clients blocked on it (a
+        // list moved into place by RENAME, a SORT ... STORE result).
+        self.store.blocking.signal(self.db, entry.key());
         let hash = hash_key(entry.key());
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;

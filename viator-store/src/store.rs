@@ -291,6 +291,8 @@ pub struct Store {
     pub dirty: AtomicU64,
     /// Unix time in milliseconds of the last successful save.
     pub lastsave_ms: AtomicI64,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::Blocking,
     commands: CommandTable,
 }
 
@@ -307,6 +309,7 @@ impl Store {
             stats: Stats::default(),
             dirty: AtomicU64::new(0),
             lastsave_ms: AtomicI64::new(crate::clock::now_ms()),
+            blocking: Default::default(),
             commands: CommandTable::builtin(),
         }
     }

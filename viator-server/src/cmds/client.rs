@@ -876,10 +876,12 @@ fn unblock(ctx: &mut Ctx<'_>) {
             .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         return;
     }
-    if ctx.int_arg(2).is_none() {
+    let Some(id) = ctx.int_arg(2) else {
         return;
-    }
-    // No command blocks yet, so no client can be unblocked: Redis replies
-    // 0 for a client that is not blocked (or is only held by CLIENT PAUSE).
-    ctx.out.int(0);
+    };
+    // Only clients blocked on keys can be unblocked; one held by CLIENT
+    // PAUSE is not blocked in that sense and gets 0, as in Redis.
+    let error = ctx.argc() == 4 && ctx.arg_is(3, "error");
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.store.blocking.unblock(id, error));
+    ctx.out.int(i64::from(unblocked));
 }

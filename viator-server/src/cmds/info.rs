@@ -314,12 +314,18 @@ fn clients(out: &mut String, shared: &Shared) {
             ("tracking_clients", "0"),
             ("pubsub_clients", "0"),
             ("watching_clients", "0"),
-            ("clients_in_timeout_table", "0"),
-            ("total_watched_keys", "0"),
-            ("total_blocking_keys", "0"),
-            ("total_blocking_keys_on_nokey", "0"),
         ],
     );
+    let blocking = &shared.store.blocking;
+    field!(
+        out,
+        "clients_in_timeout_table",
+        "{}",
+        blocking.clients_with_timeout()
+    );
+    field!(out, "total_watched_keys", "0");
+    field!(out, "total_blocking_keys", "{}", blocking.blocking_keys());
+    field!(out, "total_blocking_keys_on_nokey", "0");
 }
 
 /// Memory held by client connections: their buffers and state.

@@ -1357,6 +1357,10 @@ fn swapdb(ctx: &mut Ctx<'_>) {
         if let [x, y] = views.as_mut_slice() {
             x.swap_contents(y);
         }
+        // Every key changed what it holds: clients blocked in either
+        // database may now be served (Redis's scanDatabaseForReadyKeys).
+        ctx.store.blocking.signal_db(a);
+        ctx.store.blocking.signal_db(b);
     }
     ctx.store.add_dirty(1);
     ctx.out.ok();
