@@ -38,6 +38,10 @@ pub struct ClientInfo {
     pub omem: usize,
     /// Commands run by this client.
     pub tot_cmds: u64,
+    /// Commands queued in MULTI, -1 outside a transaction.
+    pub multi: i64,
+    /// Number of keys watched.
+    pub watch: usize,
 }
 
 /// One connected client.
@@ -148,6 +152,8 @@ impl Registry {
                 obuf: 0,
                 omem: 0,
                 tot_cmds: 0,
+                multi: -1,
+                watch: 0,
             }),
             blocked: AtomicBool::new(false),
             postponed: AtomicBool::new(false),

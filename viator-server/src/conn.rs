@@ -163,8 +163,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, worker: usize) {
         worker,
     };
     let _ = conn.run(&shared, &mut stream).await;
-    // A client that leaves while blocked leaves no trace in the queues.
+    // A client that leaves while blocked or watching leaves no trace.
     shared.store.blocking.cancel(entry.id);
+    shared.store.watches.unwatch_all(&mut conn.client);
     shared.clients.unregister(entry.id);
     // The stream drops here, after the client left the registry, so that
     // a CLIENT KILL never shuts down a descriptor reused by someone else.
@@ -572,6 +573,8 @@ impl<'s> Conn<'s> {
                 info.db = self.client.db;
                 info.resp = self.client.resp;
                 info.tot_cmds += ran;
+                info.multi = self.client.multi.as_ref().map_or(-1, |m| m.len as i64);
+                info.watch = self.client.watched.len();
                 info.obuf = self.out.buffer_mut().capacity();
             }
         }

@@ -104,6 +104,15 @@ pub fn dispatch<'s>(
                 c.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }
             batch.last = Some(found);
+            client.flag_transaction();
+            if let Some(c) = found
+                && c.spec.name == "exec"
+            {
+                let mut msg = ReplyBuf::new();
+                viator_store::commands::reply_lookup_error(&err, cmd, args, &mut msg);
+                exec_abort(shared, client, out, msg.as_bytes());
+                return finish(client, out, reply_start);
+            }
             viator_store::commands::reply_lookup_error(&err, cmd, args, out);
             shared.stats.count_errors(out.take_errors());
             return finish(client, out, reply_start);
@@ -119,11 +128,16 @@ pub fn dispatch<'s>(
     // serves one client's whole batch before anyone else); a subcommand
     // (CLIENT LIST or INFO of itself) needs it now.
     batch.last = Some(Some(cmd));
-    if cmd.full_name.len() != cmd.spec.name.len() {
+    if cmd.full_name.len() != cmd.spec.name.len() || cmd.spec.name == "exec" {
         set_last_cmd(entry, Some(cmd));
     }
     if let Some(err) = refuse(shared, client, entry, cmd) {
+        client.flag_transaction();
         cmd.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        if cmd.spec.name == "exec" {
+            exec_abort(shared, client, out, format!("-{err}\r\n").as_bytes());
+            return finish(client, out, reply_start);
+        }
         out.error(&err);
         shared.stats.count_errors(out.take_errors());
         return finish(client, out, reply_start);
@@ -132,6 +146,10 @@ pub fn dispatch<'s>(
     // running (one atomic load when no pause is set).
     if shared.pause.blocks(cmd.spec.flags) {
         return After::Paused(cmd.spec.flags);
+    }
+    if client.multi.is_some() && store.queue_in_multi(cmd, client, args, out) {
+        shared.stats.count_errors(out.take_errors());
+        return finish(client, out, reply_start);
     }
     let elapsed = batch.tsc.saturating_duration_since(batch.start);
     let at = viator_store::CallTime {
@@ -146,6 +164,21 @@ pub fn dispatch<'s>(
         return After::Blocked;
     }
     finish(client, out, reply_start)
+}
+
+/// Replies to a refused EXEC as Redis's `execCommandAbort`: the
+/// transaction is discarded, and the refusal (`error`, a RESP error line)
+/// becomes `EXECABORT Transaction discarded because of: <message>`.
+fn exec_abort(shared: &Shared, client: &mut Client, out: &mut ReplyBuf, error: &[u8]) {
+    client.multi = None;
+    shared.store.watches.unwatch_all(client);
+    let line = error.strip_prefix(b"-").unwrap_or(error);
+    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+    let message = line.strip_prefix(b"ERR ").unwrap_or(line);
+    let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+    text.extend_from_slice(message);
+    out.error_bytes(&text);
+    shared.stats.count_errors(out.take_errors());
 }
 
 /// Whether a request starts like an HTTP request (`POST`) or header

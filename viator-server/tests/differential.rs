@@ -1037,6 +1037,7 @@ scripts! {
     zsets => "zsets.txt",
     zsets_errors => "zsets-errors.txt",
     sort => "sort.txt",
+    transactions => "transactions.txt",
 }
 
 #[test]

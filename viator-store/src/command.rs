@@ -721,6 +721,12 @@ pub struct Client {
     /// For a command run again for a blocked client: its first deadline,
     /// which a new block keeps.
     pub reblock_deadline: Option<i64>,
+    /// The transaction being queued, between MULTI and EXEC.
+    pub multi: Option<crate::commands::transactions::MultiState>,
+    /// The keys this client watches (WATCH).
+    pub watched: Vec<crate::watch::WatchedKey>,
+    /// Set when a watched key changes: EXEC will fail.
+    pub watch_dirty: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// CLIENT REPLY state (Redis's `CLIENT_REPLY_OFF`, `_SKIP`, `_SKIP_NEXT`).
@@ -756,6 +762,9 @@ impl Default for Client {
             blocked: false,
             block_deadline: 0,
             reblock_deadline: None,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: None,
         }
     }
 }

@@ -93,10 +93,13 @@ impl Store {
         match self.commands().resolve(args) {
             Ok(cmd) => {
                 let argv: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
-                self.call(cmd, host, client, &argv, out);
+                if !self.queue_in_multi(cmd, client, &argv, out) {
+                    self.call(cmd, host, client, &argv, out);
+                }
                 Some(cmd)
             }
             Err((err, cmd)) => {
+                client.flag_transaction();
                 if let Some(c) = cmd {
                     c.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
                 }

@@ -241,9 +241,32 @@ impl<'a> Keyspace<'a> {
         self.lookup(key, Lookup::default())
     }
 
-    /// A write lookup (`lookupKeyWrite`): touches, counts nothing.
+    /// A write lookup (`lookupKeyWrite`): touches, counts nothing. The key
+    /// counts as changed for WATCH (see [`crate::watch`]).
     pub fn write(&mut self, key: &[u8]) -> Option<RefMut<'_, Entry>> {
-        self.lookup(key, Lookup::WRITE)
+        let (store, db) = (self.store, self.db);
+        let found = self.lookup(key, Lookup::WRITE);
+        if found.is_some() {
+            store.watches.touch(db, key);
+        }
+        found
+    }
+
+    /// Whether `key`'s shard is locked by this view.
+    fn holds(&self, key: &[u8]) -> bool {
+        let s = self.store.shard_of(hash_key(key));
+        match &self.guards {
+            Guards::One(i, _) => *i == s,
+            Guards::Many(v) => v.iter().any(|(i, _)| *i == s),
+        }
+    }
+
+    /// Touches the watched keys of this view's shards that hold a live
+    /// value, before the view empties or swaps them.
+    fn touch_watched_live_keys(&self) {
+        self.store
+            .watches
+            .touch_db_if(self.db, |k| self.holds(k) && self.peek(k).is_some());
     }
 
     /// A read lookup of a key that must hold `ty` (or be missing):
@@ -309,6 +332,7 @@ impl<'a> Keyspace<'a> {
         // A key created or replaced may serve clients blocked on it (a
         // list moved into place by RENAME, a SORT ... STORE result).
         self.store.blocking.signal(self.db, entry.key());
+        self.store.watches.touch(self.db, entry.key());
         let hash = hash_key(entry.key());
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;
@@ -365,6 +389,7 @@ impl<'a> Keyspace<'a> {
         if e.expire_ms().is_some() {
             shard.expires.remove(hash);
         }
+        self.store.watches.touch(self.db, key);
         Some(e)
     }
 
@@ -392,6 +417,7 @@ impl<'a> Keyspace<'a> {
             _ => {}
         }
         e.set_expire_ms(expire_ms);
+        self.store.watches.touch(self.db, key);
         true
     }
 
@@ -425,6 +451,7 @@ impl<'a> Keyspace<'a> {
 
     /// Removes every key of the locked shards. Returns how many there were.
     pub fn clear(&mut self) -> usize {
+        self.touch_watched_live_keys();
         let mut n = 0;
         for c in self.cells() {
             let mut s = c.borrow_mut();
@@ -531,6 +558,7 @@ impl<'a> Keyspace<'a> {
     /// thread, for FLUSHDB/FLUSHALL ASYNC) instead of while holding the
     /// locks.
     pub fn take_contents(&mut self) -> Vec<Shard> {
+        self.touch_watched_live_keys();
         self.cells()
             .map(|c| c.borrow_mut().take_contents())
             .collect()
@@ -546,6 +574,10 @@ impl<'a> Keyspace<'a> {
         if !whole(&self.guards) || !whole(&other.guards) {
             return false;
         }
+        // A watched key changes if it exists on either side.
+        let live = |k: &[u8]| self.peek(k).is_some() || other.peek(k).is_some();
+        self.store.watches.touch_db_if(self.db, live);
+        self.store.watches.touch_db_if(other.db, live);
         for (a, b) in self.cells().zip(other.cells()) {
             let (mut a, mut b) = (a.borrow_mut(), b.borrow_mut());
             std::mem::swap(&mut *a, &mut *b);

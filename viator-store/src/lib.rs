@@ -30,6 +30,7 @@ pub mod expire;
 mod keyspace;
 pub mod latency;
 mod store;
+pub mod watch;
 
 pub use command::{Client, Command, CommandSpec, CommandTable, Ctx, Host, NoHost};
 pub use exec::CallTime;

@@ -293,6 +293,8 @@ pub struct Store {
     pub lastsave_ms: AtomicI64,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::Blocking,
+    /// Keys watched by clients (WATCH).
+    pub watches: crate::watch::Watches,
     commands: CommandTable,
 }
 
@@ -310,6 +312,7 @@ impl Store {
             dirty: AtomicU64::new(0),
             lastsave_ms: AtomicI64::new(crate::clock::now_ms()),
             blocking: Default::default(),
+            watches: Default::default(),
             commands: CommandTable::builtin(),
         }
     }

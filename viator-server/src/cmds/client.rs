@@ -433,6 +433,13 @@ fn client_line(
             0,
         ),
     };
+    let (multi, watch) = match me {
+        Some((c, _)) => (
+            c.multi.as_ref().map_or(-1, |m| m.len as i64),
+            c.watched.len(),
+        ),
+        None => (info.multi, info.watch),
+    };
     let mut fl = String::new();
     if e.blocked.load(Ordering::Relaxed) || e.postponed.load(Ordering::Relaxed) {
         fl.push('b');
@@ -449,6 +456,9 @@ fn client_line(
     if no_touch {
         fl.push('T');
     }
+    if multi >= 0 {
+        fl.push('x');
+    }
     if fl.is_empty() {
         fl.push('N');
     }
@@ -463,7 +473,7 @@ fn client_line(
         + std::mem::size_of::<viator_store::Client>();
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} watch={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} \
          user={} redir=-1 resp={} lib-name={} lib-ver={} io-thread={} tot-net-in={} tot-net-out={} tot-cmds={}",
         e.id,
@@ -475,6 +485,8 @@ fn client_line(
         idle,
         fl,
         db,
+        multi,
+        watch,
         qbuf,
         rbs.saturating_sub(qbuf),
         argv_mem,

@@ -175,6 +175,8 @@ fn reset(ctx: &mut Ctx<'_>) {
     c.no_evict = false;
     c.no_touch = false;
     c.reply_mode = ReplyMode::On;
+    c.multi = None;
+    ctx.store.watches.unwatch_all(c);
     c.user = if shared.config.read().requirepass().is_some() {
         None
     } else {

@@ -308,14 +308,9 @@ fn clients(out: &mut String, shared: &Shared) {
     field!(out, "client_recent_max_input_buffer", "{}", max_in);
     field!(out, "client_recent_max_output_buffer", "{}", max_out);
     field!(out, "blocked_clients", "{}", blocked);
-    fixed(
-        out,
-        &[
-            ("tracking_clients", "0"),
-            ("pubsub_clients", "0"),
-            ("watching_clients", "0"),
-        ],
-    );
+    fixed(out, &[("tracking_clients", "0"), ("pubsub_clients", "0")]);
+    let watching = all.iter().filter(|e| e.info.lock().watch > 0).count();
+    field!(out, "watching_clients", "{}", watching);
     let blocking = &shared.store.blocking;
     field!(
         out,
@@ -323,7 +318,12 @@ fn clients(out: &mut String, shared: &Shared) {
         "{}",
         blocking.clients_with_timeout()
     );
-    field!(out, "total_watched_keys", "0");
+    field!(
+        out,
+        "total_watched_keys",
+        "{}",
+        shared.store.watches.watched_keys()
+    );
     field!(out, "total_blocking_keys", "{}", blocking.blocking_keys());
     field!(out, "total_blocking_keys_on_nokey", "0");
 }

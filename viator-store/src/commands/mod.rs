@@ -13,6 +13,7 @@ pub mod list;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transactions;
 pub mod zset;
 
 pub use crate::exec::reply_lookup_error;
@@ -27,6 +28,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         set::COMMANDS,
         zset::COMMANDS,
         sort::COMMANDS,
+        transactions::COMMANDS,
         introspection::COMMANDS,
         debug::COMMANDS,
     ]

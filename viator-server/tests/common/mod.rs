@@ -1,0 +1,118 @@
+//! A raw RESP client for the integration tests: sends commands, reads
+//! whole frames with viator-protocol's parser and shows them compactly, so
+//! that tests compare short strings.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use viator_protocol::{Frame, parse_frame};
+use viator_server::Server;
+
+/// Starts a server on a free loopback port.
+pub fn start() -> Server {
+    let text = "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\n".to_string();
+    let cfg = viator_server::config::load(text, None).expect("config");
+    Server::start(cfg, None).expect("server starts")
+}
+
+/// A raw connection that reads whole frames and shows them compactly:
+/// `"a"` for a bulk, `:1` for an integer, `[...]` for arrays, `nil` for a
+/// null bulk, `nil*` for a null array, `null` for RESP3's null, `+OK`,
+/// `-ERR ...`.
+pub struct Client {
+    pub s: TcpStream,
+    pub buf: BytesMut,
+}
+
+pub fn show(f: &Frame) -> String {
+    match f {
+        Frame::Simple(b) => format!("+{}", String::from_utf8_lossy(b)),
+        Frame::Error(b) => format!("-{}", String::from_utf8_lossy(b)),
+        Frame::Integer(n) => format!(":{n}"),
+        Frame::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        Frame::NullBulk => "nil".into(),
+        Frame::NullArray => "nil*".into(),
+        Frame::Null => "null".into(),
+        Frame::Array(v) | Frame::Set(v) => {
+            format!("[{}]", v.iter().map(show).collect::<Vec<_>>().join(","))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+impl Client {
+    pub fn new(server: &Server) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Client {
+            s,
+            buf: BytesMut::new(),
+        }
+    }
+
+    pub fn send(&mut self, args: &[&str]) {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+        self.s.write_all(&out).unwrap();
+    }
+
+    pub fn read(&mut self) -> String {
+        loop {
+            if let Some(f) = parse_frame(&mut self.buf).expect("valid RESP") {
+                return show(&f);
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self.s.read(&mut chunk).expect("reply in time");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        self.send(args);
+        self.read()
+    }
+
+    /// Whether a reply arrives within `ms`.
+    pub fn quiet_for(&mut self, ms: u64) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        self.s
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .unwrap();
+        let mut b = [0u8; 64];
+        let got = self.s.peek(&mut b);
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        !matches!(got, Ok(n) if n > 0)
+    }
+
+    pub fn id(&mut self) -> String {
+        self.cmd(&["CLIENT", "ID"])
+            .trim_start_matches(':')
+            .to_string()
+    }
+}
+
+/// Waits until INFO reports `n` blocked clients.
+pub fn wait_blocked(c: &mut Client, n: usize) {
+    let want = format!("blocked_clients:{n}\r\n");
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = c.cmd(&["INFO", "clients"]);
+        if info.contains(&want) {
+            return;
+        }
+        assert!(Instant::now() < until, "never {want:?}: {info}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
