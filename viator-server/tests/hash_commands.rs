@@ -11,7 +11,7 @@ use viator_server::Server;
 
 fn start() -> (Server, Connection) {
     let text = "port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\nsave \"\"\n";
-    let cfg = viator_server::config::load(text.to_string(), None).expect("config");
+    let cfg = viator_server::config::load(text, None).expect("config");
     let server = Server::start(cfg, None).expect("server starts");
     let client = redis::Client::open(format!("redis://127.0.0.1:{}/", server.port())).unwrap();
     let con = client.get_connection().unwrap();
@@ -23,7 +23,8 @@ fn cmd(con: &mut Connection, args: &[&str]) -> Value {
     for a in &args[1..] {
         c.arg(*a);
     }
-    c.query(con).unwrap_or_else(|e| Value::SimpleString(format!("ERR {e}")))
+    c.query(con)
+        .unwrap_or_else(|e| Value::SimpleString(format!("ERR {e}")))
 }
 
 fn ints(v: Value) -> Vec<i64> {
@@ -44,9 +45,14 @@ fn expired_fields_vanish_lazily_and_actively() {
     let (_server, mut con) = start();
     // Active expiry off: the fields still go on access.
     cmd(&mut con, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    let _: () = con.hset_multiple("h", &[("a", "1"), ("b", "2"), ("c", "3")]).unwrap();
+    let _: () = con
+        .hset_multiple("h", &[("a", "1"), ("b", "2"), ("c", "3")])
+        .unwrap();
     assert_eq!(
-        ints(cmd(&mut con, &["HPEXPIRE", "h", "20", "FIELDS", "2", "a", "b"])),
+        ints(cmd(
+            &mut con,
+            &["HPEXPIRE", "h", "20", "FIELDS", "2", "a", "b"]
+        )),
         [1, 1]
     );
     std::thread::sleep(Duration::from_millis(40));
@@ -56,7 +62,10 @@ fn expired_fields_vanish_lazily_and_actively() {
     assert_eq!(n, 1);
     let all: Vec<(String, String)> = con.hgetall("h").unwrap();
     assert_eq!(all, [("c".to_string(), "3".to_string())]);
-    assert_eq!(ints(cmd(&mut con, &["HTTL", "h", "FIELDS", "1", "a"])), [-2]);
+    assert_eq!(
+        ints(cmd(&mut con, &["HTTL", "h", "FIELDS", "1", "a"])),
+        [-2]
+    );
     // The last field going takes the key with it.
     cmd(&mut con, &["HPEXPIRE", "h", "20", "FIELDS", "1", "c"]);
     std::thread::sleep(Duration::from_millis(40));
@@ -91,7 +100,10 @@ fn expired_fields_vanish_lazily_and_actively() {
         if dbsize == 2 {
             break;
         }
-        assert!(Instant::now() < deadline, "active expiry did not delete 'gone'");
+        assert!(
+            Instant::now() < deadline,
+            "active expiry did not delete 'gone'"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let n: i64 = con.hlen("big").unwrap();
@@ -103,25 +115,51 @@ fn expired_fields_vanish_lazily_and_actively() {
 #[test]
 fn encodings_and_listpackex_order() {
     let (_server, mut con) = start();
-    let _: () = con.hset_multiple("h", &[("a", "1"), ("b", "2"), ("c", "3")]).unwrap();
-    let enc: String = redis::cmd("OBJECT").arg("ENCODING").arg("h").query(&mut con).unwrap();
+    let _: () = con
+        .hset_multiple("h", &[("a", "1"), ("b", "2"), ("c", "3")])
+        .unwrap();
+    let enc: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg("h")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(enc, "listpack");
-    cmd(&mut con, &["HPEXPIREAT", "h", "4102444800000", "FIELDS", "1", "c"]);
-    cmd(&mut con, &["HPEXPIREAT", "h", "4102444700000", "FIELDS", "1", "b"]);
-    let enc: String = redis::cmd("OBJECT").arg("ENCODING").arg("h").query(&mut con).unwrap();
+    cmd(
+        &mut con,
+        &["HPEXPIREAT", "h", "4102444800000", "FIELDS", "1", "c"],
+    );
+    cmd(
+        &mut con,
+        &["HPEXPIREAT", "h", "4102444700000", "FIELDS", "1", "b"],
+    );
+    let enc: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg("h")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(enc, "listpackex");
     let keys: Vec<String> = con.hkeys("h").unwrap();
     assert_eq!(keys, ["b", "c", "a"]);
-    cmd(&mut con, &["CONFIG", "SET", "hash-max-listpack-entries", "3"]);
+    cmd(
+        &mut con,
+        &["CONFIG", "SET", "hash-max-listpack-entries", "3"],
+    );
     let _: () = con.hset("h", "d", "4").unwrap();
-    let enc: String = redis::cmd("OBJECT").arg("ENCODING").arg("h").query(&mut con).unwrap();
+    let enc: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg("h")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(enc, "hashtable");
     // The TTLs survive the conversion, RENAME and COPY.
     cmd(&mut con, &["RENAME", "h", "h2"]);
     cmd(&mut con, &["COPY", "h2", "h3"]);
     for k in ["h2", "h3"] {
         assert_eq!(
-            ints(cmd(&mut con, &["HPEXPIRETIME", k, "FIELDS", "3", "a", "b", "c"])),
+            ints(cmd(
+                &mut con,
+                &["HPEXPIRETIME", k, "FIELDS", "3", "a", "b", "c"]
+            )),
             [-1, 4102444700000, 4102444800000]
         );
     }
@@ -157,12 +195,24 @@ fn hscan_walks_a_hashtable_and_hrandfield_counts() {
     assert_eq!(seen.len(), 1000);
     assert!(calls > 1, "a hashtable is scanned in steps");
 
-    let unique: Vec<String> = redis::cmd("HRANDFIELD").arg("big").arg(100).query(&mut con).unwrap();
+    let unique: Vec<String> = redis::cmd("HRANDFIELD")
+        .arg("big")
+        .arg(100)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(unique.len(), 100);
     assert_eq!(unique.iter().collect::<HashSet<_>>().len(), 100);
-    let many: Vec<String> = redis::cmd("HRANDFIELD").arg("big").arg(900).query(&mut con).unwrap();
+    let many: Vec<String> = redis::cmd("HRANDFIELD")
+        .arg("big")
+        .arg(900)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(many.iter().collect::<HashSet<_>>().len(), 900);
-    let repeated: Vec<String> = redis::cmd("HRANDFIELD").arg("big").arg(-3000).query(&mut con).unwrap();
+    let repeated: Vec<String> = redis::cmd("HRANDFIELD")
+        .arg("big")
+        .arg(-3000)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(repeated.len(), 3000);
     let pairs: Vec<String> = redis::cmd("HRANDFIELD")
         .arg("big")

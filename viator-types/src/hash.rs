@@ -301,6 +301,9 @@ enum Repr {
     Table(Table),
 }
 
+/// A field, its value and its expire time, as [`Hash::iter`] yields them.
+pub type FieldRef<'a> = (&'a [u8], &'a [u8], Option<i64>);
+
 /// A hash (Redis `OBJ_HASH`). See the module docs.
 #[derive(Debug, Clone)]
 pub struct Hash {
@@ -374,7 +377,7 @@ impl Hash {
 
     /// Fields, values and expire times, in iteration order (the packed
     /// order, or the table's slot order).
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8], Option<i64>)> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = FieldRef<'_>> + '_> {
         match &self.repr {
             Repr::Pack(p) => Box::new(
                 p.slots()
@@ -419,7 +422,7 @@ impl Hash {
     }
 
     /// Converts to a table.
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         let Repr::Pack(p) = &self.repr else { return };
         let mut t = Table::default();
         for s in p.slots() {
@@ -442,7 +445,7 @@ impl Hash {
             return;
         }
         if new_fields > limits.max_entries || lens.into_iter().any(|n| n > limits.max_value) {
-            self.to_table();
+            self.convert_to_table();
         }
     }
 
@@ -468,9 +471,8 @@ impl Hash {
     /// `keep_ttl` the field loses its TTL (HSET); with it the TTL stays
     /// (HINCRBY, HSETEX). Converts to a table as Redis's `hashTypeSet` does.
     pub fn set(&mut self, field: &[u8], value: &[u8], keep_ttl: bool, limits: Limits) -> bool {
-        if self.is_packed() && (field.len() > limits.max_value || value.len() > limits.max_value)
-        {
-            self.to_table();
+        if self.is_packed() && (field.len() > limits.max_value || value.len() > limits.max_value) {
+            self.convert_to_table();
         }
         let created = match &mut self.repr {
             Repr::Pack(p) => match p.find(field) {
@@ -497,7 +499,7 @@ impl Hash {
             }
         };
         if self.is_packed() && self.len() > limits.max_entries {
-            self.to_table();
+            self.convert_to_table();
         }
         created
     }
@@ -661,7 +663,7 @@ impl Hash {
 
 /// A shard's index of the hashes that have fields with a TTL, by their
 /// earliest field expire time, for the active expiry cycle. Entries are
-/// (time, key hash); each [`Hash`] remembers the time it is filed under,
+/// (time, key hash); each [`Hash`](struct@Hash) remembers the time it is filed under,
 /// so moving it costs two B-tree operations. An entry left behind by a key
 /// deleted or overwritten some other way is dropped when its time comes.
 #[derive(Debug, Default)]
@@ -760,9 +762,18 @@ mod tests {
         }
         h.enable_field_expiry();
         assert_eq!(h.encoding_name(), "listpackex");
-        assert_eq!(h.set_field_expire(b"c", 300, ExpireCond::None, 0), code::SET);
-        assert_eq!(h.set_field_expire(b"d", 100, ExpireCond::None, 0), code::SET);
-        assert_eq!(h.set_field_expire(b"a", 300, ExpireCond::None, 0), code::SET);
+        assert_eq!(
+            h.set_field_expire(b"c", 300, ExpireCond::None, 0),
+            code::SET
+        );
+        assert_eq!(
+            h.set_field_expire(b"d", 100, ExpireCond::None, 0),
+            code::SET
+        );
+        assert_eq!(
+            h.set_field_expire(b"a", 300, ExpireCond::None, 0),
+            code::SET
+        );
         let order: Vec<&[u8]> = h.iter().map(|(f, _, _)| f).collect();
         assert_eq!(order, [&b"d"[..], b"a", b"c", b"b"]);
         assert_eq!(h.min_expire(), Some(100));

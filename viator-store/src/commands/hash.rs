@@ -6,10 +6,10 @@
 //! arguments before the key).
 //!
 //! Expired fields: a command first deletes the expired fields of the hash it
-//! opens ([`open`]), and the key itself if no field is left, so nothing
+//! opens (`open`), and the key itself if no field is left, so nothing
 //! after that sees them. The active expiry cycle deletes the others through
 //! the shard's field-expiry index, which every command that may change a
-//! hash's earliest field expire time updates ([`with_hash`]). (See
+//! hash's earliest field expire time updates (`with_hash`). (See
 //! [`viator_types::hash::FieldExpireIndex`].)
 //!
 //! Encodings are Redis's (see [`viator_types::hash`]): `listpack` until a
@@ -1210,8 +1210,10 @@ fn hpersist(ctx: &mut Ctx<'_>) {
     };
     let fields = &ctx.args[first..];
     let codes: Vec<i64> = if exists {
-        with_hash(&mut ks, key, |h| fields.iter().map(|f| h.persist(f)).collect())
-            .unwrap_or_default()
+        with_hash(&mut ks, key, |h| {
+            fields.iter().map(|f| h.persist(f)).collect()
+        })
+        .unwrap_or_default()
     } else {
         vec![code::NO_FIELD; fields.len()]
     };
@@ -1373,7 +1375,12 @@ fn hsetex_args(ctx: &mut Ctx<'_>) -> Option<SetexOpts> {
                 ctx.out.error(&errors::wrong_arity("hsetex"));
                 return None;
             }
-            let n = count_arg(ctx, i + 1, i64::from(i32::MAX), "ERR invalid number of fields")?;
+            let n = count_arg(
+                ctx,
+                i + 1,
+                i64::from(i32::MAX),
+                "ERR invalid number of fields",
+            )?;
             let remaining = argc - i - 2;
             if remaining % 2 != 0 || n != remaining / 2 {
                 ctx.out.error(&errors::wrong_arity("hsetex"));
@@ -1420,7 +1427,10 @@ fn hsetex_args(ctx: &mut Ctx<'_>) -> Option<SetexOpts> {
             }
         } else {
             let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
-            let msg = format!("ERR unknown argument: {}", String::from_utf8_lossy(&a[..end]));
+            let msg = format!(
+                "ERR unknown argument: {}",
+                String::from_utf8_lossy(&a[..end])
+            );
             ctx.out.error(&msg);
             return None;
         }
