@@ -10,6 +10,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use viator_types::entry::Object;
+use viator_types::hash::FieldExpireIndex;
 use viator_types::table::{ExpireSet, hash_key};
 
 use crate::clock;
@@ -83,6 +85,57 @@ fn sweep(shard: &mut Shard, n: usize, now_ms: i64) -> (usize, usize) {
     (looked, expired)
 }
 
+/// Deletes expired hash fields of `shard` (Redis's `hashTypeDbActiveExpire`):
+/// takes the hashes whose earliest field expire time has passed from the
+/// shard's field-expiry index, deletes their expired fields (at most
+/// `quota` in all), deletes a hash left with no field, and files the others
+/// under their next expire time. Returns the number of fields deleted.
+fn sweep_hash_fields(shard: &mut Shard, quota: usize, now_ms: i64) -> usize {
+    let mut done = 0;
+    while done < quota {
+        let Some((at, h)) = shard.field_expires.pop_due(now_ms) else {
+            break;
+        };
+        let mut slots: Vec<usize> = Vec::new();
+        shard.table.for_each_with_id(h.max(1), |slot, e| {
+            if hash_key(e.key()) == h
+                && let Some(Object::Hash(hv)) = e.as_object()
+                && FieldExpireIndex::is_filed_under(hv, at)
+            {
+                slots.push(slot);
+            }
+        });
+        // Highest slot first, so that deleting one does not move another.
+        slots.sort_unstable_by(|a, b| b.cmp(a));
+        for slot in slots {
+            let Shard {
+                table,
+                field_expires,
+                expires,
+                ..
+            } = &mut *shard;
+            let Some(e) = table.at_mut(slot) else {
+                continue;
+            };
+            let Some(Object::Hash(hv)) = e.as_object_mut() else {
+                continue;
+            };
+            FieldExpireIndex::unfiled(hv);
+            done += hv.remove_expired(now_ms, quota.saturating_sub(done).max(1));
+            if hv.is_empty() {
+                let had_ttl = e.expire_ms().is_some();
+                table.remove_at(slot);
+                if had_ttl {
+                    expires.remove(h);
+                }
+            } else {
+                field_expires.sync(h, hv);
+            }
+        }
+    }
+    done
+}
+
 /// Runs one active expiry cycle over every database within `budget`.
 pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
     let mut report = CycleReport::default();
@@ -98,6 +151,13 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
     let per_loop = 20 + 20 / 4 * (effort - 1);
     'dbs: for db in 0..store.db_count() {
         for lock in store.db(db).shards() {
+            {
+                let guard = lock.lock();
+                let mut shard = guard.borrow_mut();
+                if !shard.field_expires.is_empty() {
+                    sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms());
+                }
+            }
             loop {
                 let (looked, expired) = {
                     let guard = lock.lock();

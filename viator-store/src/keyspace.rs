@@ -336,6 +336,11 @@ impl<'a> Keyspace<'a> {
         let hash = hash_key(entry.key());
         let mut shard = self.cell(hash).borrow_mut();
         let shard = &mut *shard;
+        // A hash with field TTLs arriving here (RENAME, COPY, MOVE...) joins
+        // this shard's field-expiry index, so that active expiry finds it.
+        if let Some(viator_types::entry::Object::Hash(h)) = entry.as_object_mut() {
+            shard.field_expires.adopt(hash, h);
+        }
         match shard.table.find(entry.key(), hash) {
             Some(slot) => {
                 let slot_entry = shard.table.at_mut(slot).expect("found slot is full");
@@ -391,6 +396,24 @@ impl<'a> Keyspace<'a> {
         }
         self.store.watches.touch(self.db, key);
         Some(e)
+    }
+
+    /// Runs `f` with the entry of `key` (looked up as is: no expiry check,
+    /// touch or stats; callers looked it up first), the shard's hash-field
+    /// expiry index and the key's hash, so that a hash command can change
+    /// a hash and refile it in the index at once. `None` if the key is not
+    /// in the table.
+    pub fn with_field_index<R>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(&mut Entry, &mut viator_types::hash::FieldExpireIndex, u64) -> R,
+    ) -> Option<R> {
+        let hash = self.hash(key);
+        let mut shard = self.cell(hash).borrow_mut();
+        let shard = &mut *shard;
+        let slot = shard.table.find(key, hash)?;
+        let e = shard.table.at_mut(slot)?;
+        Some(f(e, &mut shard.field_expires, hash))
     }
 
     /// Sets or clears a key's expire time. Returns false if the key does not

@@ -18,6 +18,10 @@ pub struct Shard {
     pub expires: ExpireSet,
     /// Where the active expiry sweep goes on next time.
     pub expire_cursor: usize,
+    /// Hashes of this shard that have fields with a TTL, by earliest field
+    /// expire time: what the active expiry cycle walks to delete expired
+    /// hash fields (issue 3, hashes).
+    pub field_expires: viator_types::hash::FieldExpireIndex,
     /// Keyspace hits and misses of lookups in this shard. Counted here,
     /// under the shard's lock, rather than in shared atomics: the counter
     /// costs a plain increment on every read command. They stay with the
