@@ -923,11 +923,7 @@ mod tests {
             s.add(x.to_string().as_bytes(), &lim());
         }
         assert_eq!(s.encoding_name(), "intset");
-        let got: Vec<i64> = s
-            .to_vecs()
-            .iter()
-            .map(|b| parse_i64(b).unwrap())
-            .collect();
+        let got: Vec<i64> = s.to_vecs().iter().map(|b| parse_i64(b).unwrap()).collect();
         assert_eq!(got, vec![i64::MIN, -3, 2, 5, 70000, i64::MAX]);
         assert!(s.contains(b"70000"));
         assert!(!s.contains(b"070000"));

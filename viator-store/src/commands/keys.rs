@@ -630,7 +630,7 @@ fn encoding_name(e: &Entry) -> &'static str {
 /// the whole string without overflow. The string ends at a NUL byte, as the
 /// C string does. (Redis 7.0 used `strtoul` with other rules: an empty
 /// cursor and `-1` were accepted, a leading blank refused.)
-fn parse_cursor(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(s: &[u8]) -> Option<u64> {
     let s = s.split(|&b| b == 0).next().unwrap_or(b"");
     if let Some(n) = viator_types::number::parse_i64(s) {
         return u64::try_from(n).ok();
