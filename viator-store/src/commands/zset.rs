@@ -67,8 +67,6 @@ const INVALID_CURSOR: &str = "ERR invalid cursor";
 /// Viator refuses counts whose reply could not fit in memory.
 const RANDMEMBER_MAX: u64 = 1 << 27;
 
-const RANK_COMPLEXITY: &str = "O(log(N))";
-
 /// The sorted set family's part of the command table.
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -1355,7 +1353,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, zincrby: bool) {
         ctx.out.error(XX_AND_NX);
         return;
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if ((gt || lt) && nx) || (gt && lt) {
         ctx.out.error(GT_LT_NX);
         return;
     }
@@ -1384,75 +1382,52 @@ fn zadd_generic(ctx: &mut Ctx<'_>, zincrby: bool) {
         maxelelen = maxelelen.max(ctx.arg(idx + j * 2 + 1).len());
     }
     let limits = limits(ctx);
+    let opts = AddOpts {
+        nx,
+        xx,
+        gt,
+        lt,
+        incr,
+    };
+    let pairs = Pairs {
+        args: ctx.args,
+        at: idx,
+        scores,
+    };
     let mut ks = ctx.key(key);
-    let found = match ks.write_typed(key, ValueType::ZSet) {
-        Ok(f) => f.is_some(),
+    // One lookup on the common path: an existing set is changed in place;
+    // a new one is filled before it enters the keyspace.
+    let existing = match ks.write_typed(key, ValueType::ZSet) {
         Err(e) => {
             ctx.out.error(e);
             return;
         }
+        Ok(Some(mut e)) => match zset_of_mut(&mut e) {
+            Some(z) => Some(apply_pairs(z, &pairs, opts, limits)),
+            None => {
+                ctx.out.error(errors::WRONGTYPE);
+                return;
+            }
+        },
+        Ok(None) => None,
     };
-    let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
-    let mut last_score = 0.0;
-    if !found {
-        if xx {
-            drop(ks);
-            if incr {
-                ctx.out.null();
-            } else {
-                ctx.out.int(0);
-            }
-            return;
+    let outcome = match existing {
+        Some(o) => o,
+        None if xx => AddOutcome::default(),
+        None => {
+            let mut z = ZSet::with_hint(elements, maxelelen, limits);
+            let o = apply_pairs(&mut z, &pairs, opts, limits);
+            ks.add(new_entry(key, z));
+            o
         }
-        ks.add(new_entry(key, ZSet::with_hint(elements, maxelelen, limits)));
-    }
-    let mut nan = false;
-    {
-        let Ok(Some(mut e)) = ks.write_typed(key, ValueType::ZSet) else {
-            ctx.out.error(errors::WRONGTYPE);
-            return;
-        };
-        let Some(z) = zset_of_mut(&mut e) else {
-            ctx.out.error(errors::WRONGTYPE);
-            return;
-        };
-        for (j, &score) in scores.iter().enumerate() {
-            let member = ctx.arg(idx + j * 2 + 1);
-            match z.score(member) {
-                Some(cur) => {
-                    if nx {
-                        continue;
-                    }
-                    let mut new = score;
-                    if incr {
-                        new += cur;
-                        if new.is_nan() {
-                            nan = true;
-                            break;
-                        }
-                    }
-                    if (lt && new >= cur) || (gt && new <= cur) {
-                        continue;
-                    }
-                    processed += 1;
-                    last_score = new;
-                    if new != cur {
-                        z.update(member, new);
-                        updated += 1;
-                    }
-                }
-                None => {
-                    if xx {
-                        continue;
-                    }
-                    z.insert_new(member, score, limits);
-                    added += 1;
-                    processed += 1;
-                    last_score = score;
-                }
-            }
-        }
-    }
+    };
+    let AddOutcome {
+        added,
+        updated,
+        processed,
+        last_score,
+        nan,
+    } = outcome;
     drop(ks);
     ctx.store.add_dirty(added + updated);
     if added > 0 || updated > 0 {
@@ -1470,6 +1445,76 @@ fn zadd_generic(ctx: &mut Ctx<'_>, zincrby: bool) {
         ctx.out
             .int((if ch { added + updated } else { added }) as i64);
     }
+}
+
+/// ZADD's flags.
+#[derive(Clone, Copy)]
+struct AddOpts {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    incr: bool,
+}
+
+/// ZADD's parsed score-member pairs: scores parsed, members in `args`
+/// from index `at + 1`, every other argument.
+struct Pairs<'a, 'b> {
+    args: &'a [&'a [u8]],
+    at: usize,
+    scores: &'b [f64],
+}
+
+/// What ZADD did (Redis's `ZADD_OUT_*` counts).
+#[derive(Default)]
+struct AddOutcome {
+    added: u64,
+    updated: u64,
+    processed: u64,
+    last_score: f64,
+    nan: bool,
+}
+
+/// Redis's `zsetAdd` for every pair, stopping at a NaN result.
+fn apply_pairs(z: &mut ZSet, pairs: &Pairs<'_, '_>, o: AddOpts, limits: Limits) -> AddOutcome {
+    let mut r = AddOutcome::default();
+    for (j, &score) in pairs.scores.iter().enumerate() {
+        let member = pairs.args.get(pairs.at + j * 2 + 1).copied().unwrap_or(b"");
+        match z.score(member) {
+            Some(cur) => {
+                if o.nx {
+                    continue;
+                }
+                let mut new = score;
+                if o.incr {
+                    new += cur;
+                    if new.is_nan() {
+                        r.nan = true;
+                        break;
+                    }
+                }
+                if (o.lt && new >= cur) || (o.gt && new <= cur) {
+                    continue;
+                }
+                r.processed += 1;
+                r.last_score = new;
+                if new != cur {
+                    z.update(member, new);
+                    r.updated += 1;
+                }
+            }
+            None => {
+                if o.xx {
+                    continue;
+                }
+                z.insert_new(member, score, limits);
+                r.added += 1;
+                r.processed += 1;
+                r.last_score = score;
+            }
+        }
+    }
+    r
 }
 
 // ---------------------------------------------------------------- simple reads
@@ -2654,8 +2699,3 @@ fn zscan(ctx: &mut Ctx<'_>) {
     out.array(n);
     out.raw(found.as_bytes());
 }
-
-/// ZREMRANGEBYRANK and friends share a complexity text shape; ZRANK's is
-/// plain O(log(N)).
-#[allow(dead_code)]
-const _RANK: &str = RANK_COMPLEXITY;
