@@ -755,7 +755,11 @@ impl List {
     /// is inside the list.
     pub fn resolve_index(&self, index: i64) -> Option<usize> {
         let len = self.len as i64;
-        let i = if index < 0 { index.checked_add(len)? } else { index };
+        let i = if index < 0 {
+            index.checked_add(len)?
+        } else {
+            index
+        };
         (0..len).contains(&i).then_some(i as usize)
     }
 
@@ -797,11 +801,11 @@ impl List {
             lp_bytes.saturating_add(add_bytes),
             self.len.saturating_add(add_count),
         ) {
-            self.to_quicklist(fill);
+            self.make_quicklist(fill);
         }
     }
 
-    fn to_quicklist(&mut self, fill: i64) {
+    fn make_quicklist(&mut self, fill: i64) {
         self.quicklist = true;
         self.fill = fill.clamp(-5, FILL_MAX) as i32;
         if self.len == 0 {
@@ -989,7 +993,6 @@ impl List {
         let split = (off != count - 1).then(|| node.split(off, true));
         self.nodes.insert(ni + 1, Node::new(e, true));
         self.len += 1;
-        let mut center = ni + 1;
         if let Some(s) = split {
             self.nodes.insert(ni + 2, s);
         }
@@ -1001,8 +1004,7 @@ impl List {
             let p = entry_start_before(&node.buf, node.end);
             node.delete_entries(p, 1);
             self.len -= 1;
-            center = self.merge_around(center, hint);
-            let _ = center;
+            self.merge_around(ni + 1, hint);
         }
         true
     }
@@ -1062,7 +1064,11 @@ impl List {
         let full = !allow_insert(node, fill, sz);
         let at_tail = after && off == count - 1;
         let at_head = !after && off == 0;
-        let avail_next = at_tail && self.nodes.get(ni + 1).is_some_and(|n| allow_insert(n, fill, sz));
+        let avail_next = at_tail
+            && self
+                .nodes
+                .get(ni + 1)
+                .is_some_and(|n| allow_insert(n, fill, sz));
         let avail_prev = at_head && ni > 0 && allow_insert(&self.nodes[ni - 1], fill, sz);
         if is_large(sz, fill) {
             let plain = Node::new(e, true);
@@ -1483,7 +1489,11 @@ mod tests {
                 }
                 Op::Rem(v, c) => {
                     let n = l.remove_matching(&Needle::new(&v), c.unsigned_abs() as usize, c < 0);
-                    let limit = if c == 0 { usize::MAX } else { c.unsigned_abs() as usize };
+                    let limit = if c == 0 {
+                        usize::MAX
+                    } else {
+                        c.unsigned_abs() as usize
+                    };
                     let mut removed = 0;
                     if c >= 0 {
                         let mut i = 0;

@@ -68,7 +68,8 @@ const TIMEOUT_HISTORY: &[(&str, &str)] = &[(
     "6.0.0",
     "`timeout` is interpreted as a double instead of an integer.",
 )];
-const MOVE_ARGS: &str = "source:key destination:key wherefrom:(LEFT | RIGHT) whereto:(LEFT | RIGHT)";
+const MOVE_ARGS: &str =
+    "source:key destination:key wherefrom:(LEFT | RIGHT) whereto:(LEFT | RIGHT)";
 
 const fn mpop_keys(index: i32) -> &'static [KeySpec] {
     if index == 1 {
@@ -521,8 +522,16 @@ fn reply_range(ctx: &mut Ctx<'_>, l: &List, from: usize, n: usize, reverse: bool
 /// The inclusive range LRANGE/LTRIM select, `None` when empty.
 fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let mut start = if start < 0 { start.saturating_add(len) } else { start };
-    let mut end = if end < 0 { end.saturating_add(len) } else { end };
+    let mut start = if start < 0 {
+        start.saturating_add(len)
+    } else {
+        start
+    };
+    let mut end = if end < 0 {
+        end.saturating_add(len)
+    } else {
+        end
+    };
     if start < 0 {
         start = 0;
     }
@@ -560,7 +569,10 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, xx: bool) {
     let key = ctx.arg(1);
     let values = &ctx.args[2..];
     let fill = fill(ctx);
-    let add_bytes = values.iter().map(|v| v.len()).fold(0usize, usize::saturating_add);
+    let add_bytes = values
+        .iter()
+        .map(|v| v.len())
+        .fold(0usize, usize::saturating_add);
     let mut ks = ctx.key(key);
     let existing = match ks.write_typed(key, ValueType::List) {
         Err(msg) => {
@@ -780,7 +792,11 @@ fn lpos(ctx: &mut Ctx<'_>) {
         return;
     };
     let len = l.len();
-    let limit = if maxlen == 0 { usize::MAX } else { maxlen as usize };
+    let limit = if maxlen == 0 {
+        usize::MAX
+    } else {
+        maxlen as usize
+    };
     let iter: Box<dyn Iterator<Item = Elem<'_>>> = if from_tail {
         Box::new(l.rev_iter())
     } else {
