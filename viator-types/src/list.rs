@@ -1,12 +1,629 @@
-//! A list (Redis `OBJ_LIST`). Being built in issue 3; until then no key holds one.
+//! A list (Redis `OBJ_LIST`): a deque of packed nodes, Redis's quicklist.
+//!
+//! # Layout
+//!
+//! Elements live in nodes; each node is one byte buffer holding its
+//! elements back to back in Redis's listpack entry format (an encoding
+//! byte or two, the bytes or a compact integer, then a "backlen" that lets a
+//! reader walk backwards). Integer-looking strings (the canonical text of an
+//! `i64`) are stored as integers, 1 to 9 bytes, as listpack does. A node's
+//! entries plus listpack's 7 bytes of header and terminator are exactly the
+//! `lpBytes` Redis would have, so every size decision below is made on the
+//! same numbers as Redis's.
+//!
+//! A node keeps free space at both ends of its buffer: a node filled by
+//! pushes at the head grows towards the front, one filled at the tail
+//! towards the back, so pushes and pops at either end never move the
+//! node's other entries. Buffers are sized to fit, doubling up to the node
+//! size limit, so that a list of three short elements costs a few dozen
+//! bytes while full nodes of 1M-element lists cost about one byte per byte
+//! of entries.
+//!
+//! # Encodings (OBJECT ENCODING)
+//!
+//! A list is `listpack` while it is one node within `list-max-listpack-size`
+//! and `quicklist` once it grows past it, following Redis 7.2+'s rules
+//! exactly (`listTypeTryConversionAppend` before adding,
+//! `listTypeTryConversion(..., LIST_CONV_SHRINKING)` after removing): a
+//! quicklist turns back into a listpack only when it is down to a single
+//! packed node of at most half the limit. In quicklist mode the node
+//! structure follows quicklist's own rules (where pushes open new nodes,
+//! where LINSERT splits and merges, where elements larger than the node
+//! limit get a node of their own, a "plain" node), because whether a list
+//! is one node decides when it converts back.
 
-/// A list (Redis `OBJ_LIST`).
-#[derive(Debug, Clone, Default)]
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::entry::StrRef;
+use crate::number::parse_i64;
+
+/// One element as stored: bytes, or an integer whose text is the element.
+pub type Elem<'a> = StrRef<'a>;
+
+/// An end of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The head (LPUSH, LPOP, LEFT).
+    Head,
+    /// The tail (RPUSH, RPOP, RIGHT).
+    Tail,
+}
+
+/// Bytes of a listpack besides its entries: a 6-byte header and the end
+/// marker.
+const LP_OVERHEAD: usize = 7;
+/// Largest node, in bytes, for a count-limited fill (quicklist's
+/// `SIZE_SAFETY_LIMIT`).
+const SIZE_SAFETY_LIMIT: usize = 8192;
+/// quicklist's over-estimate of an entry's overhead when deciding whether a
+/// push fits in a node.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
+/// Node size limits of fills -1 to -5.
+const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// quicklist's fill field is 16 bits, signed.
+const FILL_MAX: i64 = (1 << 15) - 1;
+/// Strings up to this long are tried as integers.
+const INT_CANDIDATE_MAX: usize = 20;
+
+/// Elements at least this long get a node of their own, for tests (DEBUG
+/// QUICKLIST-PACKED-THRESHOLD); 0 means "use the fill-based rule".
+static PACKED_THRESHOLD: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the size from which elements get a plain node of their own (Redis's
+/// `quicklistSetPackedThreshold`, behind DEBUG QUICKLIST-PACKED-THRESHOLD);
+/// 0 restores the default rule (larger than the node limit). Returns false,
+/// changing nothing, for sizes at or past 4 GiB minus 1 MiB, as Redis.
+pub fn set_packed_threshold(sz: usize) -> bool {
+    if sz as u64 > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    PACKED_THRESHOLD.store(sz, Ordering::Relaxed);
+    true
+}
+
+/// The byte and count limits of a node for a fill (`quicklistNodeLimit`).
+fn node_limit(fill: i64) -> (usize, usize) {
+    if fill >= 0 {
+        (usize::MAX, if fill == 0 { 1 } else { fill as usize })
+    } else {
+        (neg_fill_limit(fill), usize::MAX)
+    }
+}
+
+fn neg_fill_limit(fill: i64) -> usize {
+    let offset = ((-(fill as i128)) - 1).clamp(0, 4) as usize;
+    OPTIMIZATION_LEVEL[offset]
+}
+
+/// `quicklistNodeExceedsLimit`.
+fn exceeds_limit(fill: i64, new_sz: usize, new_count: usize) -> bool {
+    let (sz_limit, count_limit) = node_limit(fill);
+    if sz_limit != usize::MAX {
+        new_sz > sz_limit
+    } else {
+        new_sz > SIZE_SAFETY_LIMIT || new_count > count_limit
+    }
+}
+
+/// Whether an element of `sz` bytes gets a plain node (`isLargeElement`).
+fn is_large(sz: usize, fill: i64) -> bool {
+    let t = PACKED_THRESHOLD.load(Ordering::Relaxed);
+    if t != 0 {
+        sz >= t
+    } else if fill >= 0 {
+        sz > SIZE_SAFETY_LIMIT
+    } else {
+        sz > neg_fill_limit(fill)
+    }
+}
+
+/// The capacity a node's buffer grows to by doubling before it is sized
+/// exactly: the node limit in bytes.
+fn cap_hint(fill: i64) -> usize {
+    match node_limit(fill) {
+        (usize::MAX, _) => SIZE_SAFETY_LIMIT,
+        (sz, _) => sz,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Listpack entries
+// ---------------------------------------------------------------------------
+
+/// An element classified for storage.
+#[derive(Clone, Copy)]
+enum Enc<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+fn classify(v: &[u8]) -> Enc<'_> {
+    if v.len() <= INT_CANDIDATE_MAX
+        && let Some(n) = parse_i64(v)
+    {
+        return Enc::Int(n);
+    }
+    Enc::Str(v)
+}
+
+/// Bytes of the encoding and data of an entry (what its backlen counts).
+fn enc_len(e: Enc<'_>) -> usize {
+    match e {
+        Enc::Int(v) => {
+            if (0..=127).contains(&v) {
+                1
+            } else if (-4096..=4095).contains(&v) {
+                2
+            } else if (-32768..=32767).contains(&v) {
+                3
+            } else if (-8_388_608..=8_388_607).contains(&v) {
+                4
+            } else if (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v) {
+                5
+            } else {
+                9
+            }
+        }
+        Enc::Str(s) => {
+            let n = s.len();
+            let hdr = if n < 64 {
+                1
+            } else if n < 4096 {
+                2
+            } else if n as u64 <= u64::from(u32::MAX) {
+                5
+            } else {
+                9
+            };
+            hdr + n
+        }
+    }
+}
+
+/// Bytes of the backlen of an entry whose encoding and data take `l`.
+fn backlen_len(l: usize) -> usize {
+    if l <= 127 {
+        1
+    } else if l < 16383 {
+        2
+    } else if l < 2_097_151 {
+        3
+    } else if l < 268_435_455 {
+        4
+    } else if (l as u64) < (1u64 << 35) {
+        5
+    } else {
+        10
+    }
+}
+
+/// Whole size of an entry.
+fn entry_len(e: Enc<'_>) -> usize {
+    let l = enc_len(e);
+    l + backlen_len(l)
+}
+
+/// Writes an entry into `out`, which is exactly `entry_len(e)` long.
+fn write_entry(out: &mut [u8], e: Enc<'_>) {
+    let l = enc_len(e);
+    match e {
+        Enc::Int(v) => {
+            if (0..=127).contains(&v) {
+                out[0] = v as u8;
+            } else if (-4096..=4095).contains(&v) {
+                let u = if v < 0 { (1 << 13) + v } else { v } as u16;
+                out[0] = 0xC0 | (u >> 8) as u8;
+                out[1] = (u & 0xff) as u8;
+            } else {
+                let (tag, n) = match l {
+                    3 => (0xF1, 2),
+                    4 => (0xF2, 3),
+                    5 => (0xF3, 4),
+                    _ => (0xF4, 8),
+                };
+                out[0] = tag;
+                out[1..=n].copy_from_slice(&v.to_le_bytes()[..n]);
+            }
+        }
+        Enc::Str(s) => {
+            let n = s.len();
+            let at = if n < 64 {
+                out[0] = 0x80 | n as u8;
+                1
+            } else if n < 4096 {
+                out[0] = 0xE0 | (n >> 8) as u8;
+                out[1] = (n & 0xff) as u8;
+                2
+            } else if n as u64 <= u64::from(u32::MAX) {
+                out[0] = 0xF0;
+                out[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+                5
+            } else {
+                // Past listpack's 32-bit lengths: only in plain nodes.
+                out[0] = 0xF5;
+                out[1..9].copy_from_slice(&(n as u64).to_le_bytes());
+                9
+            };
+            out[at..at + n].copy_from_slice(s);
+        }
+    }
+    let bl = backlen_len(l);
+    let tail = &mut out[l..l + bl];
+    for (i, b) in tail.iter_mut().rev().enumerate() {
+        let shift = 7 * i;
+        let group = if shift < 64 { (l >> shift) & 127 } else { 0 };
+        *b = group as u8 | if i + 1 < bl { 128 } else { 0 };
+    }
+    // The most significant group is the first byte and has no flag.
+    if bl > 1 {
+        tail[0] &= 127;
+    }
+}
+
+/// Decodes the entry starting at `p`: the element and the entry's size.
+fn read_entry(buf: &[u8], p: usize) -> (Elem<'_>, usize) {
+    let b = buf[p];
+    let (elem, l) = if b & 0x80 == 0 {
+        (Elem::Int(i64::from(b)), 1)
+    } else if b & 0xC0 == 0x80 {
+        let n = (b & 0x3f) as usize;
+        (Elem::Bytes(&buf[p + 1..p + 1 + n]), 1 + n)
+    } else if b & 0xE0 == 0xC0 {
+        let u = (i64::from(b & 0x1f) << 8) | i64::from(buf[p + 1]);
+        let v = if u >= 1 << 12 { u - (1 << 13) } else { u };
+        (Elem::Int(v), 2)
+    } else if b & 0xF0 == 0xE0 {
+        let n = (((b & 0x0f) as usize) << 8) | buf[p + 1] as usize;
+        (Elem::Bytes(&buf[p + 2..p + 2 + n]), 2 + n)
+    } else {
+        let int = |n: usize| {
+            let mut raw = [0u8; 8];
+            raw[..n].copy_from_slice(&buf[p + 1..p + 1 + n]);
+            // Sign-extend from n bytes.
+            let shift = 64 - 8 * n as u32;
+            (i64::from_le_bytes(raw) << shift) >> shift
+        };
+        match b {
+            0xF0 => {
+                let mut raw = [0u8; 4];
+                raw.copy_from_slice(&buf[p + 1..p + 5]);
+                let n = u32::from_le_bytes(raw) as usize;
+                (Elem::Bytes(&buf[p + 5..p + 5 + n]), 5 + n)
+            }
+            0xF1 => (Elem::Int(int(2)), 3),
+            0xF2 => (Elem::Int(int(3)), 4),
+            0xF3 => (Elem::Int(int(4)), 5),
+            0xF4 => (Elem::Int(int(8)), 9),
+            _ => {
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(&buf[p + 1..p + 9]);
+                let n = u64::from_le_bytes(raw) as usize;
+                (Elem::Bytes(&buf[p + 9..p + 9 + n]), 9 + n)
+            }
+        }
+    };
+    (elem, l + backlen_len(l))
+}
+
+/// The start of the entry that ends just before `q`.
+fn entry_start_before(buf: &[u8], q: usize) -> usize {
+    let mut at = q - 1;
+    let mut l: usize = 0;
+    let mut shift = 0;
+    loop {
+        let b = buf[at];
+        if shift < 64 {
+            l |= ((b & 127) as usize) << shift;
+        }
+        shift += 7;
+        if b & 128 == 0 {
+            break;
+        }
+        at -= 1;
+    }
+    at - l
+}
+
+/// The length of an element's text.
+fn elem_text_len(e: Elem<'_>) -> usize {
+    e.len()
+}
+
+// ---------------------------------------------------------------------------
+// Nodes
+// ---------------------------------------------------------------------------
+
+/// A node: entries in `buf[start..end]`, free space around them.
+#[derive(Clone)]
+struct Node {
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    count: u32,
+    /// A quicklist "plain" node: one element too large for a packed node.
+    plain: bool,
+}
+
+impl Node {
+    fn new(e: Enc<'_>, plain: bool) -> Node {
+        let n = entry_len(e);
+        let mut buf = vec![0u8; n].into_boxed_slice();
+        write_entry(&mut buf, e);
+        Node {
+            buf,
+            start: 0,
+            end: n,
+            count: 1,
+            plain,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn count(&self) -> usize {
+        self.count as usize
+    }
+
+    /// quicklist's `node->sz`: `lpBytes` for a packed node, the element's
+    /// length for a plain one.
+    fn sz(&self) -> usize {
+        if self.plain {
+            let (e, _) = read_entry(&self.buf, self.start);
+            elem_text_len(e)
+        } else {
+            self.bytes() + LP_OVERHEAD
+        }
+    }
+
+    /// Makes room for `n` more bytes at the front (`back` false) or back.
+    fn make_room(&mut self, n: usize, back: bool, hint: usize) {
+        let cap = self.buf.len();
+        let len = self.bytes();
+        if (back && cap - self.end >= n) || (!back && self.start >= n) {
+            return;
+        }
+        let free = cap - len;
+        if free >= n {
+            // Enough room overall: move the entries, splitting what is
+            // left over between the two ends.
+            let other = (free - n) / 2;
+            let new_start = if back { other } else { free - other };
+            self.buf.copy_within(self.start..self.end, new_start);
+            self.start = new_start;
+            self.end = new_start + len;
+            return;
+        }
+        let need = len + n;
+        let new_cap = cap.saturating_mul(2).min(hint).max(need);
+        let old_other = if back { self.start } else { cap - self.end };
+        let other = old_other.min(new_cap - need);
+        let new_start = if back { other } else { new_cap - len - other };
+        let mut buf = vec![0u8; new_cap].into_boxed_slice();
+        buf[new_start..new_start + len].copy_from_slice(&self.buf[self.start..self.end]);
+        self.buf = buf;
+        self.start = new_start;
+        self.end = new_start + len;
+    }
+
+    /// Gives back memory when the entries use under a quarter of it.
+    fn maybe_shrink(&mut self) {
+        let cap = self.buf.len();
+        let len = self.bytes();
+        if cap > 64 && len * 4 < cap {
+            let new_cap = (len * 2).max(16);
+            let new_start = (new_cap - len) / 2;
+            let mut buf = vec![0u8; new_cap].into_boxed_slice();
+            buf[new_start..new_start + len].copy_from_slice(&self.buf[self.start..self.end]);
+            self.buf = buf;
+            self.start = new_start;
+            self.end = new_start + len;
+        }
+    }
+
+    fn push(&mut self, e: Enc<'_>, end: End, hint: usize) {
+        let n = entry_len(e);
+        match end {
+            End::Head => {
+                self.make_room(n, false, hint);
+                self.start -= n;
+                write_entry(&mut self.buf[self.start..self.start + n], e);
+            }
+            End::Tail => {
+                self.make_room(n, true, hint);
+                write_entry(&mut self.buf[self.end..self.end + n], e);
+                self.end += n;
+            }
+        }
+        self.count += 1;
+    }
+
+    /// Replaces bytes `a..b` (inside the entries) with `m` bytes written by
+    /// `fill`, moving whichever side of the gap is shorter.
+    fn splice(&mut self, a: usize, b: usize, m: usize, hint: usize, fill: impl FnOnce(&mut [u8])) {
+        let old = b - a;
+        if m > old {
+            let d = m - old;
+            let front_len = a - self.start;
+            let back_len = self.end - b;
+            let front_ok = self.start >= d;
+            let back_ok = self.buf.len() - self.end >= d;
+            let (a, b) = if front_ok && (front_len <= back_len || !back_ok) {
+                self.buf.copy_within(self.start..a, self.start - d);
+                self.start -= d;
+                (a - d, b)
+            } else if back_ok {
+                self.buf.copy_within(b..self.end, b + d);
+                self.end += d;
+                (a, b + d)
+            } else {
+                // Grow at the back, keeping positions relative to start.
+                let (ra, rb) = (a - self.start, b - self.start);
+                self.make_room(d, true, hint);
+                let (a, b) = (self.start + ra, self.start + rb);
+                self.buf.copy_within(b..self.end, b + d);
+                self.end += d;
+                (a, b + d)
+            };
+            fill(&mut self.buf[a..a + m]);
+            let _ = b;
+        } else {
+            let d = old - m;
+            if a - self.start <= self.end - b {
+                // Shift the front part right.
+                self.buf.copy_within(self.start..a, self.start + d);
+                self.start += d;
+                let a = a + d;
+                fill(&mut self.buf[a..a + m]);
+            } else {
+                self.buf.copy_within(b..self.end, b - d);
+                self.end -= d;
+                fill(&mut self.buf[a..a + m]);
+            }
+        }
+    }
+
+    /// Byte position of the entry at `offset` (0-based from the node's
+    /// head), walking from whichever end is closer.
+    fn pos_of(&self, offset: usize) -> usize {
+        let count = self.count();
+        if offset <= count / 2 {
+            let mut p = self.start;
+            for _ in 0..offset {
+                p += read_entry(&self.buf, p).1;
+            }
+            p
+        } else {
+            let mut q = self.end;
+            for _ in 0..count - offset {
+                q = entry_start_before(&self.buf, q);
+            }
+            q
+        }
+    }
+
+    fn entry_at(&self, p: usize) -> (Elem<'_>, usize) {
+        read_entry(&self.buf, p)
+    }
+
+    /// Removes `n` entries starting at entry position `p`.
+    fn delete_entries(&mut self, p: usize, n: usize) {
+        let mut q = p;
+        for _ in 0..n {
+            q += read_entry(&self.buf, q).1;
+        }
+        self.splice(p, q, 0, 0, |_| {});
+        self.count -= n as u32;
+    }
+
+    /// Splits off entries: with `after`, the returned node takes those
+    /// after `offset` and this node keeps `0..=offset`; without, the
+    /// returned node takes those before `offset` and this node keeps
+    /// `offset..` (`_quicklistSplitNode`).
+    fn split(&mut self, offset: usize, after: bool) -> Node {
+        let cut_at = if after { offset + 1 } else { offset };
+        let p = self.pos_of(cut_at);
+        let (left, right) = (&self.buf[self.start..p], &self.buf[p..self.end]);
+        let taken = if after { right } else { left };
+        let new = Node {
+            buf: taken.to_vec().into_boxed_slice(),
+            start: 0,
+            end: taken.len(),
+            count: if after {
+                self.count - cut_at as u32
+            } else {
+                cut_at as u32
+            },
+            plain: false,
+        };
+        if after {
+            self.end = p;
+        } else {
+            self.start = p;
+        }
+        self.count -= new.count;
+        self.maybe_shrink();
+        new
+    }
+
+    /// Appends the entries of `other` (which follows this node).
+    fn append_node(&mut self, other: &Node, hint: usize) {
+        let n = other.bytes();
+        self.make_room(n, true, hint);
+        self.buf[self.end..self.end + n].copy_from_slice(&other.buf[other.start..other.end]);
+        self.end += n;
+        self.count += other.count;
+    }
+
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------
+
+/// A list (Redis `OBJ_LIST`). See the module docs.
+#[derive(Clone, Default)]
 pub struct List {
+    nodes: VecDeque<Node>,
     len: usize,
+    /// Whether the encoding is `quicklist` (else `listpack`: at most one
+    /// node).
+    quicklist: bool,
+    /// The quicklist's fill, fixed when it became a quicklist (Redis sets
+    /// it at creation: a later CONFIG SET does not change it).
+    fill: i32,
+}
+
+impl std::fmt::Debug for List {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("List")
+            .field("len", &self.len)
+            .field("encoding", &self.encoding_name())
+            .field("nodes", &self.nodes.len())
+            .finish()
+    }
+}
+
+/// An element to look for (LREM, LPOS, LINSERT's pivot), compared as
+/// listpack's `lpCompare` does: an integer entry matches the canonical
+/// text of its value.
+#[derive(Debug, Clone, Copy)]
+pub struct Needle<'a> {
+    bytes: &'a [u8],
+    int: Option<i64>,
+}
+
+impl<'a> Needle<'a> {
+    /// A needle for `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Needle<'a> {
+        let int = match classify(bytes) {
+            Enc::Int(n) => Some(n),
+            Enc::Str(_) => None,
+        };
+        Needle { bytes, int }
+    }
+
+    /// Whether an element equals the needle.
+    pub fn matches(&self, e: Elem<'_>) -> bool {
+        match e {
+            Elem::Bytes(b) => self.int.is_none() && b == self.bytes,
+            Elem::Int(n) => self.int == Some(n),
+        }
+    }
 }
 
 impl List {
+    /// An empty list (`listpack` encoded). A key never holds one empty:
+    /// callers push at once.
+    pub fn new() -> List {
+        List::default()
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.len
@@ -19,14 +636,925 @@ impl List {
 
     /// The OBJECT ENCODING name of its current representation.
     pub fn encoding_name(&self) -> &'static str {
-        "listpack"
+        if self.quicklist {
+            "quicklist"
+        } else {
+            "listpack"
+        }
+    }
+
+    /// Whether it is encoded as a quicklist.
+    pub fn is_quicklist(&self) -> bool {
+        self.quicklist
+    }
+
+    /// Number of nodes (1 for a non-empty listpack), for DEBUG and tests.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
     }
 
     /// Bytes of memory it uses, for MEMORY USAGE.
     pub fn memory_usage(&self) -> usize {
         std::mem::size_of::<Self>()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.nodes.iter().map(Node::capacity).sum::<usize>()
     }
 
     /// Calls `f` with its elements from head to tail.
-    pub fn for_each(&self, _f: impl FnMut(&[u8])) {}
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        for e in self.iter() {
+            e.with_bytes(&mut f);
+        }
+    }
+
+    /// Its elements from head to tail.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            list: self,
+            node: 0,
+            pos: self.nodes.front().map_or(0, |n| n.start),
+            left: self.len,
+        }
+    }
+
+    /// Its elements from `index` (0-based, must be below `len()`) towards
+    /// the tail.
+    pub fn iter_from(&self, index: usize) -> Iter<'_> {
+        if index >= self.len {
+            return Iter {
+                list: self,
+                node: self.nodes.len(),
+                pos: 0,
+                left: 0,
+            };
+        }
+        let (ni, off) = self.locate(index);
+        Iter {
+            list: self,
+            node: ni,
+            pos: self.nodes[ni].pos_of(off),
+            left: self.len - index,
+        }
+    }
+
+    /// Its elements from `index` (0-based, must be below `len()`) towards
+    /// the head.
+    pub fn rev_iter_from(&self, index: usize) -> RevIter<'_> {
+        if index >= self.len {
+            return RevIter {
+                list: self,
+                node: 0,
+                end: 0,
+                left: 0,
+            };
+        }
+        let (ni, off) = self.locate(index);
+        let node = &self.nodes[ni];
+        let p = node.pos_of(off);
+        let end = p + node.entry_at(p).1;
+        RevIter {
+            list: self,
+            node: ni,
+            end,
+            left: index + 1,
+        }
+    }
+
+    /// Its elements from tail to head.
+    pub fn rev_iter(&self) -> RevIter<'_> {
+        match self.len {
+            0 => self.rev_iter_from(0),
+            n => self.rev_iter_from(n - 1),
+        }
+    }
+
+    /// The node and the offset in it of element `index` (< len), counting
+    /// from whichever end of the list is closer.
+    fn locate(&self, index: usize) -> (usize, usize) {
+        if index < self.len / 2 {
+            let mut i = index;
+            for (ni, n) in self.nodes.iter().enumerate() {
+                if i < n.count() {
+                    return (ni, i);
+                }
+                i -= n.count();
+            }
+        } else {
+            let mut from_tail = self.len - 1 - index;
+            for (ni, n) in self.nodes.iter().enumerate().rev() {
+                if from_tail < n.count() {
+                    return (ni, n.count() - 1 - from_tail);
+                }
+                from_tail -= n.count();
+            }
+        }
+        unreachable!("index {index} inside a list of {}", self.len)
+    }
+
+    /// A Redis index (negative counts from the tail) as a position, if it
+    /// is inside the list.
+    pub fn resolve_index(&self, index: i64) -> Option<usize> {
+        let len = self.len as i64;
+        let i = if index < 0 {
+            index.checked_add(len)?
+        } else {
+            index
+        };
+        (0..len).contains(&i).then_some(i as usize)
+    }
+
+    /// Element at a Redis index (negative counts from the tail): LINDEX.
+    pub fn get(&self, index: i64) -> Option<Elem<'_>> {
+        let i = self.resolve_index(index)?;
+        let (ni, off) = self.locate(i);
+        let n = &self.nodes[ni];
+        Some(n.entry_at(n.pos_of(off)).0)
+    }
+
+    /// The element at an end.
+    pub fn peek(&self, end: End) -> Option<Elem<'_>> {
+        match end {
+            End::Head => self.iter().next(),
+            End::Tail => self.rev_iter().next(),
+        }
+    }
+
+    fn hint(&self, fill_setting: i64) -> usize {
+        if self.quicklist {
+            cap_hint(i64::from(self.fill))
+        } else {
+            cap_hint(fill_setting)
+        }
+    }
+
+    /// Before adding elements of `add_bytes` bytes in all (`add_count` of
+    /// them), converts a listpack that would pass the limit `fill` (the
+    /// current `list-max-listpack-size`) to a quicklist, as Redis's
+    /// `listTypeTryConversionAppend`.
+    pub fn grow_check(&mut self, fill: i64, add_bytes: usize, add_count: usize) {
+        if self.quicklist {
+            return;
+        }
+        let lp_bytes = self.nodes.front().map_or(0, Node::bytes) + LP_OVERHEAD;
+        if exceeds_limit(
+            fill,
+            lp_bytes.saturating_add(add_bytes),
+            self.len.saturating_add(add_count),
+        ) {
+            self.make_quicklist(fill);
+        }
+    }
+
+    fn make_quicklist(&mut self, fill: i64) {
+        self.quicklist = true;
+        self.fill = fill.clamp(-5, FILL_MAX) as i32;
+        if self.len == 0 {
+            self.nodes.clear();
+        }
+    }
+
+    /// After removing elements, converts a quicklist that is down to one
+    /// packed node of at most half the limit back to a listpack (Redis's
+    /// `listTypeTryConversion(o, LIST_CONV_SHRINKING)`).
+    pub fn shrink_check(&mut self, fill: i64) {
+        self.try_to_listpack(fill, true);
+    }
+
+    /// Picks the encoding of a list just built (Redis's
+    /// `listTypeTryConversion(o, LIST_CONV_AUTO)`, for SORT STORE and
+    /// loading): a listpack past the limit becomes a quicklist, a one-node
+    /// quicklist within the limit a listpack.
+    pub fn auto_convert(&mut self, fill: i64) {
+        if self.quicklist {
+            self.try_to_listpack(fill, false);
+        } else {
+            self.grow_check(fill, 0, 0);
+        }
+    }
+
+    fn try_to_listpack(&mut self, fill: i64, shrinking: bool) {
+        if !self.quicklist || self.nodes.len() != 1 || self.nodes[0].plain {
+            return;
+        }
+        let (mut sz_limit, mut count_limit) = node_limit(fill);
+        if shrinking {
+            sz_limit /= 2;
+            count_limit /= 2;
+        }
+        let n = &self.nodes[0];
+        if n.sz() > sz_limit || n.count() > count_limit {
+            return;
+        }
+        self.quicklist = false;
+    }
+
+    /// Adds an element at an end, without any encoding conversion (call
+    /// [`List::grow_check`] first with the sizes of all the elements about
+    /// to be pushed). `fill` is the current `list-max-listpack-size`.
+    pub fn push(&mut self, value: &[u8], end: End, fill: i64) {
+        let e = classify(value);
+        let hint = self.hint(fill);
+        self.len += 1;
+        if !self.quicklist {
+            match self.nodes.front_mut() {
+                Some(n) => n.push(e, end, hint),
+                None => self.nodes.push_back(Node::new(e, false)),
+            }
+            return;
+        }
+        let qfill = i64::from(self.fill);
+        let sz = value.len();
+        if is_large(sz, qfill) {
+            let node = Node::new(e, true);
+            match end {
+                End::Head => self.nodes.push_front(node),
+                End::Tail => self.nodes.push_back(node),
+            }
+            return;
+        }
+        let target = match end {
+            End::Head => self.nodes.front_mut(),
+            End::Tail => self.nodes.back_mut(),
+        };
+        match target {
+            Some(n) if allow_insert(n, qfill, sz) => n.push(e, end, hint),
+            _ => {
+                let node = Node::new(e, false);
+                match end {
+                    End::Head => self.nodes.push_front(node),
+                    End::Tail => self.nodes.push_back(node),
+                }
+            }
+        }
+    }
+
+    /// Removes the element at an end, calling `f` with it first. Returns
+    /// false if the list is empty. No encoding conversion.
+    pub fn pop_with(&mut self, end: End, f: impl FnOnce(Elem<'_>)) -> bool {
+        let ni = match end {
+            End::Head => 0,
+            End::Tail => match self.nodes.len() {
+                0 => return false,
+                n => n - 1,
+            },
+        };
+        let Some(node) = self.nodes.get_mut(ni) else {
+            return false;
+        };
+        let p = match end {
+            End::Head => node.start,
+            End::Tail => entry_start_before(&node.buf, node.end),
+        };
+        let (e, n) = node.entry_at(p);
+        f(e);
+        match end {
+            End::Head => node.start += n,
+            End::Tail => node.end -= n,
+        }
+        node.count -= 1;
+        self.len -= 1;
+        if node.count == 0 {
+            self.nodes.remove(ni);
+        } else if node.bytes() * 4 < node.capacity() {
+            node.maybe_shrink();
+        }
+        true
+    }
+
+    /// Removes and returns the element at an end.
+    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+        let mut out = None;
+        self.pop_with(end, |e| out = Some(e.to_vec()));
+        out
+    }
+
+    /// Removes `count` elements from position `start` on (clamped to the
+    /// list), as quicklist's `quicklistDelRange`: nodes left empty go,
+    /// nothing is merged. No encoding conversion.
+    pub fn delete_range(&mut self, start: usize, count: usize) {
+        let count = count.min(self.len.saturating_sub(start));
+        if count == 0 {
+            return;
+        }
+        let (mut ni, mut off) = self.locate(start);
+        let mut left = count;
+        while left > 0 {
+            let node = &mut self.nodes[ni];
+            let n = left.min(node.count() - off);
+            if off == 0 && n == node.count() {
+                self.nodes.remove(ni);
+            } else {
+                let p = node.pos_of(off);
+                node.delete_entries(p, n);
+                node.maybe_shrink();
+                ni += 1;
+            }
+            left -= n;
+            self.len -= n;
+            off = 0;
+        }
+    }
+
+    /// Replaces the element at a Redis index (LSET), following quicklist's
+    /// `quicklistReplaceEntry`. Returns false if the index is out of range.
+    /// No encoding conversion (call [`List::grow_check`] before and
+    /// [`List::shrink_check`] after, as Redis does).
+    pub fn set(&mut self, index: i64, value: &[u8], fill: i64) -> bool {
+        let Some(i) = self.resolve_index(index) else {
+            return false;
+        };
+        let (ni, off) = self.locate(i);
+        let e = classify(value);
+        let hint = self.hint(fill);
+        let qfill = i64::from(self.fill);
+        let sz = value.len();
+        let large = self.quicklist && is_large(sz, qfill);
+        let node = &mut self.nodes[ni];
+        if !self.quicklist || (!node.plain && !large) {
+            let p = node.pos_of(off);
+            let old = node.entry_at(p).1;
+            node.splice(p, p + old, entry_len(e), hint, |out| write_entry(out, e));
+            return true;
+        }
+        if node.plain {
+            if large {
+                *node = Node::new(e, true);
+            } else {
+                self.insert_at(ni, 0, value, true, hint);
+                // The plain node is still at `ni`: insertion after it never
+                // puts a node before it.
+                self.remove_node(ni);
+            }
+            return true;
+        }
+        // A packed node and a large element: the element gets a plain node
+        // of its own right after the old one's position.
+        let count = node.count();
+        let split = (off != count - 1).then(|| node.split(off, true));
+        self.nodes.insert(ni + 1, Node::new(e, true));
+        self.len += 1;
+        if let Some(s) = split {
+            self.nodes.insert(ni + 2, s);
+        }
+        // Delete the replaced element, now the last of node `ni`.
+        if self.nodes[ni].count() == 1 {
+            self.remove_node(ni);
+        } else {
+            let node = &mut self.nodes[ni];
+            let p = entry_start_before(&node.buf, node.end);
+            node.delete_entries(p, 1);
+            self.len -= 1;
+            self.merge_around(ni + 1, hint);
+        }
+        true
+    }
+
+    fn remove_node(&mut self, ni: usize) {
+        if let Some(n) = self.nodes.remove(ni) {
+            self.len -= n.count();
+        }
+    }
+
+    /// Inserts `value` before or after the first element equal to `pivot`
+    /// (LINSERT), following quicklist's `_quicklistInsert`. Returns false
+    /// if there is no such element. No encoding conversion (call
+    /// [`List::grow_check`] first).
+    pub fn insert(&mut self, pivot: &Needle<'_>, value: &[u8], after: bool, fill: i64) -> bool {
+        let mut found = None;
+        'outer: for (ni, node) in self.nodes.iter().enumerate() {
+            let mut p = node.start;
+            let mut off = 0;
+            while p < node.end {
+                let (e, n) = node.entry_at(p);
+                if pivot.matches(e) {
+                    found = Some((ni, off));
+                    break 'outer;
+                }
+                p += n;
+                off += 1;
+            }
+        }
+        let Some((ni, off)) = found else {
+            return false;
+        };
+        let hint = self.hint(fill);
+        self.insert_at(ni, off, value, after, hint);
+        true
+    }
+
+    /// Inserts next to entry `off` of node `ni`.
+    fn insert_at(&mut self, ni: usize, off: usize, value: &[u8], after: bool, hint: usize) {
+        let e = classify(value);
+        self.len += 1;
+        if !self.quicklist {
+            let node = &mut self.nodes[ni];
+            let mut p = node.pos_of(off);
+            if after {
+                p += node.entry_at(p).1;
+            }
+            let n = entry_len(e);
+            node.splice(p, p, n, hint, |out| write_entry(out, e));
+            node.count += 1;
+            return;
+        }
+        let fill = i64::from(self.fill);
+        let sz = value.len();
+        let node = &self.nodes[ni];
+        let count = node.count();
+        let full = !allow_insert(node, fill, sz);
+        let at_tail = after && off == count - 1;
+        let at_head = !after && off == 0;
+        let avail_next = at_tail
+            && self
+                .nodes
+                .get(ni + 1)
+                .is_some_and(|n| allow_insert(n, fill, sz));
+        let avail_prev = at_head && ni > 0 && allow_insert(&self.nodes[ni - 1], fill, sz);
+        if is_large(sz, fill) {
+            let plain = Node::new(e, true);
+            if node.plain || at_tail || at_head {
+                self.nodes.insert(if after { ni + 1 } else { ni }, plain);
+            } else {
+                let new = self.nodes[ni].split(off, after);
+                if after {
+                    self.nodes.insert(ni + 1, plain);
+                    self.nodes.insert(ni + 2, new);
+                } else {
+                    self.nodes.insert(ni, plain);
+                    self.nodes.insert(ni, new);
+                }
+            }
+            return;
+        }
+        if !full {
+            let node = &mut self.nodes[ni];
+            let mut p = node.pos_of(off);
+            if after {
+                p += node.entry_at(p).1;
+            }
+            node.splice(p, p, entry_len(e), hint, |out| write_entry(out, e));
+            node.count += 1;
+        } else if at_tail && avail_next {
+            self.nodes[ni + 1].push(e, End::Head, hint);
+        } else if at_head && avail_prev {
+            self.nodes[ni - 1].push(e, End::Tail, hint);
+        } else if at_tail || at_head {
+            let at = if after { ni + 1 } else { ni };
+            self.nodes.insert(at, Node::new(e, false));
+        } else {
+            let mut new = self.nodes[ni].split(off, after);
+            let center = if after {
+                new.push(e, End::Head, hint);
+                self.nodes.insert(ni + 1, new);
+                ni
+            } else {
+                new.push(e, End::Tail, hint);
+                self.nodes.insert(ni, new);
+                ni + 1
+            };
+            self.merge_around(center, hint);
+        }
+    }
+
+    /// `_quicklistMergeNodes`: tries to merge the two nodes before
+    /// `center`, the two after it, then `center` with its neighbours.
+    /// Returns the index of the node that holds `center`'s entries.
+    fn merge_around(&mut self, center: usize, hint: usize) -> usize {
+        let fill = i64::from(self.fill);
+        let mut c = center;
+        if c >= 2 && allow_merge(&self.nodes[c - 2], &self.nodes[c - 1], fill) {
+            self.merge(c - 2, hint);
+            c -= 1;
+        }
+        if c + 2 < self.nodes.len() && allow_merge(&self.nodes[c + 1], &self.nodes[c + 2], fill) {
+            self.merge(c + 1, hint);
+        }
+        let mut target = c;
+        if c >= 1 && allow_merge(&self.nodes[c - 1], &self.nodes[c], fill) {
+            self.merge(c - 1, hint);
+            target = c - 1;
+        }
+        if target + 1 < self.nodes.len()
+            && allow_merge(&self.nodes[target], &self.nodes[target + 1], fill)
+        {
+            self.merge(target, hint);
+        }
+        target
+    }
+
+    /// Merges node `i + 1` into node `i`.
+    fn merge(&mut self, i: usize, hint: usize) {
+        if let Some(b) = self.nodes.remove(i + 1) {
+            self.nodes[i].append_node(&b, hint);
+        }
+    }
+
+    /// Removes up to `limit` elements equal to `needle` (0: all), from the
+    /// head or, with `from_tail`, from the tail (LREM). Returns how many
+    /// went. No encoding conversion.
+    pub fn remove_matching(&mut self, needle: &Needle<'_>, limit: usize, from_tail: bool) -> usize {
+        let mut removed = 0;
+        let n = self.nodes.len();
+        let order: Box<dyn Iterator<Item = usize>> = if from_tail {
+            Box::new((0..n).rev())
+        } else {
+            Box::new(0..n)
+        };
+        let mut emptied = Vec::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for ni in order {
+            if limit != 0 && removed == limit {
+                break;
+            }
+            let node = &mut self.nodes[ni];
+            spans.clear();
+            if from_tail {
+                let mut q = node.end;
+                while q > node.start && (limit == 0 || removed + spans.len() < limit) {
+                    let p = entry_start_before(&node.buf, q);
+                    if needle.matches(node.entry_at(p).0) {
+                        spans.push((p, q));
+                    }
+                    q = p;
+                }
+                spans.reverse();
+            } else {
+                let mut p = node.start;
+                while p < node.end && (limit == 0 || removed + spans.len() < limit) {
+                    let (e, sz) = node.entry_at(p);
+                    if needle.matches(e) {
+                        spans.push((p, p + sz));
+                    }
+                    p += sz;
+                }
+            }
+            if spans.is_empty() {
+                continue;
+            }
+            // Compact: move the kept runs left over the removed spans.
+            let mut w = spans[0].0;
+            for (k, &(_, b)) in spans.iter().enumerate() {
+                let next = spans.get(k + 1).map_or(node.end, |s| s.0);
+                node.buf.copy_within(b..next, w);
+                w += next - b;
+            }
+            node.end = w;
+            node.count -= spans.len() as u32;
+            removed += spans.len();
+            self.len -= spans.len();
+            if node.count == 0 {
+                emptied.push(ni);
+            } else {
+                node.maybe_shrink();
+            }
+        }
+        emptied.sort_unstable();
+        for ni in emptied.into_iter().rev() {
+            self.nodes.remove(ni);
+        }
+        removed
+    }
+}
+
+/// `_quicklistNodeAllowInsert`.
+fn allow_insert(node: &Node, fill: i64, sz: usize) -> bool {
+    if node.plain || is_large(sz, fill) {
+        return false;
+    }
+    let new_sz = node.sz() + sz + SIZE_ESTIMATE_OVERHEAD;
+    !exceeds_limit(fill, new_sz, node.count() + 1)
+}
+
+/// `_quicklistNodeAllowMerge`.
+fn allow_merge(a: &Node, b: &Node, fill: i64) -> bool {
+    if a.plain || b.plain {
+        return false;
+    }
+    let merge_sz = a.sz() + b.sz() - LP_OVERHEAD;
+    !exceeds_limit(fill, merge_sz, a.count() + b.count())
+}
+
+/// Elements from a position towards the tail.
+pub struct Iter<'a> {
+    list: &'a List,
+    node: usize,
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Elem<'a>;
+
+    fn next(&mut self) -> Option<Elem<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        loop {
+            let node = self.list.nodes.get(self.node)?;
+            if self.pos < node.end {
+                let (e, n) = read_entry(&node.buf, self.pos);
+                self.pos += n;
+                self.left -= 1;
+                return Some(e);
+            }
+            self.node += 1;
+            self.pos = self.list.nodes.get(self.node)?.start;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// Elements from a position towards the head.
+pub struct RevIter<'a> {
+    list: &'a List,
+    node: usize,
+    end: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for RevIter<'a> {
+    type Item = Elem<'a>;
+
+    fn next(&mut self) -> Option<Elem<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        loop {
+            let node = self.list.nodes.get(self.node)?;
+            if self.end > node.start {
+                let p = entry_start_before(&node.buf, self.end);
+                self.end = p;
+                self.left -= 1;
+                return Some(read_entry(&node.buf, p).0);
+            }
+            self.node = self.node.checked_sub(1)?;
+            self.end = self.list.nodes.get(self.node)?.end;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque as Model;
+
+    fn contents(l: &List) -> Vec<Vec<u8>> {
+        l.iter().map(|e| e.to_vec()).collect()
+    }
+
+    fn check(l: &List, m: &Model<Vec<u8>>) {
+        let want: Vec<Vec<u8>> = m.iter().cloned().collect();
+        assert_eq!(contents(l), want);
+        let mut rev: Vec<Vec<u8>> = l.rev_iter().map(|e| e.to_vec()).collect();
+        rev.reverse();
+        assert_eq!(rev, want);
+        assert_eq!(l.len(), m.len());
+        assert_eq!(l.nodes.iter().map(Node::count).sum::<usize>(), l.len());
+        assert!(l.nodes.iter().all(|n| n.count > 0), "no empty nodes");
+        if !l.is_quicklist() {
+            assert!(l.nodes.len() <= 1);
+        }
+        for (i, v) in want.iter().enumerate() {
+            assert_eq!(l.get(i as i64).map(|e| e.to_vec()).as_ref(), Some(v));
+        }
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let samples: Vec<Vec<u8>> = vec![
+            b"0".to_vec(),
+            b"127".to_vec(),
+            b"128".to_vec(),
+            b"-1".to_vec(),
+            b"-4096".to_vec(),
+            b"4095".to_vec(),
+            b"4096".to_vec(),
+            b"-32768".to_vec(),
+            b"32768".to_vec(),
+            b"-8388608".to_vec(),
+            b"8388608".to_vec(),
+            b"2147483647".to_vec(),
+            b"-2147483649".to_vec(),
+            b"9223372036854775807".to_vec(),
+            b"-9223372036854775808".to_vec(),
+            b"007".to_vec(),
+            b"-0".to_vec(),
+            b"".to_vec(),
+            vec![b'x'; 63],
+            vec![b'x'; 64],
+            vec![b'y'; 4095],
+            vec![b'z'; 4096],
+            vec![b'w'; 20000],
+        ];
+        for s in &samples {
+            let e = classify(s);
+            let n = entry_len(e);
+            let mut buf = vec![0u8; n];
+            write_entry(&mut buf, e);
+            let (back, size) = read_entry(&buf, 0);
+            assert_eq!(size, n);
+            assert_eq!(back.to_vec(), *s);
+            assert_eq!(entry_start_before(&buf, n), 0);
+        }
+        // Listpack's sizes: "element:1" is 1 + 9 + 1 bytes.
+        assert_eq!(entry_len(classify(b"element:1")), 11);
+        assert_eq!(entry_len(classify(b"100")), 2);
+        assert_eq!(entry_len(classify(b"1000")), 3);
+    }
+
+    #[test]
+    fn encodings_follow_the_limits() {
+        // Count limit 4: the fifth element makes a quicklist.
+        let mut l = List::new();
+        for v in [b"a", b"b", b"c", b"d"] {
+            l.grow_check(4, 1, 1);
+            l.push(v, End::Tail, 4);
+        }
+        assert_eq!(l.encoding_name(), "listpack");
+        l.grow_check(4, 1, 1);
+        l.push(b"e", End::Tail, 4);
+        assert_eq!(l.encoding_name(), "quicklist");
+        assert_eq!(l.node_count(), 2);
+        // Shrinking converts back only at half the limit with one node.
+        l.pop(End::Tail);
+        l.shrink_check(4);
+        assert_eq!(l.encoding_name(), "quicklist");
+        l.pop(End::Tail);
+        l.pop(End::Tail);
+        l.shrink_check(4);
+        assert_eq!(l.encoding_name(), "listpack");
+        assert_eq!(contents(&l), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+
+    #[test]
+    fn big_elements_get_plain_nodes() {
+        let mut l = List::new();
+        let big = vec![b'x'; 9000];
+        l.grow_check(-2, big.len(), 1);
+        assert!(l.is_quicklist());
+        l.push(&big, End::Tail, -2);
+        l.push(b"a", End::Tail, -2);
+        l.push(b"b", End::Head, -2);
+        assert_eq!(l.node_count(), 3);
+        assert!(l.nodes[1].plain);
+        l.set(1, b"small", -2);
+        assert_eq!(l.get(1).map(|e| e.to_vec()), Some(b"small".to_vec()));
+        assert!(l.nodes.iter().all(|n| !n.plain));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, Vec<u8>),
+        Pop(bool),
+        Set(i64, Vec<u8>),
+        Insert(Vec<u8>, Vec<u8>, bool),
+        Rem(Vec<u8>, i64),
+        Trim(i64, i64),
+    }
+
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => "[a-c]{1,3}".prop_map(|s| s.into_bytes()),
+            2 => (-5000i64..5000).prop_map(|n| n.to_string().into_bytes()),
+            1 => (0usize..300).prop_map(|n| vec![b'q'; n]),
+            1 => (4000usize..9000).prop_map(|n| vec![b'L'; n]),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (any::<bool>(), value()).prop_map(|(h, v)| Op::Push(h, v)),
+            2 => any::<bool>().prop_map(Op::Pop),
+            1 => (-20i64..20, value()).prop_map(|(i, v)| Op::Set(i, v)),
+            1 => (value(), value(), any::<bool>()).prop_map(|(p, v, a)| Op::Insert(p, v, a)),
+            1 => (value(), -3i64..3).prop_map(|(v, c)| Op::Rem(v, c)),
+            1 => (-30i64..30, -30i64..30).prop_map(|(a, b)| Op::Trim(a, b)),
+        ]
+    }
+
+    fn run(fill: i64, ops: &[Op]) {
+        let mut l = List::new();
+        let mut m: Model<Vec<u8>> = Model::new();
+        for op in ops {
+            match op.clone() {
+                Op::Push(head, v) => {
+                    l.grow_check(fill, v.len(), 1);
+                    let end = if head { End::Head } else { End::Tail };
+                    l.push(&v, end, fill);
+                    if head {
+                        m.push_front(v)
+                    } else {
+                        m.push_back(v)
+                    }
+                }
+                Op::Pop(head) => {
+                    let end = if head { End::Head } else { End::Tail };
+                    let got = l.pop(end);
+                    let want = if head { m.pop_front() } else { m.pop_back() };
+                    assert_eq!(got, want);
+                    l.shrink_check(fill);
+                }
+                Op::Set(i, v) => {
+                    if l.is_empty() {
+                        continue;
+                    }
+                    l.grow_check(fill, v.len(), 1);
+                    let ok = l.set(i, &v, fill);
+                    let idx = if i < 0 { i + m.len() as i64 } else { i };
+                    assert_eq!(ok, (0..m.len() as i64).contains(&idx));
+                    if ok {
+                        m[idx as usize] = v;
+                        l.shrink_check(fill);
+                    }
+                }
+                Op::Insert(p, v, after) => {
+                    if l.is_empty() {
+                        continue;
+                    }
+                    l.grow_check(fill, v.len(), 1);
+                    let ok = l.insert(&Needle::new(&p), &v, after, fill);
+                    let pos = m.iter().position(|x| *x == p);
+                    assert_eq!(ok, pos.is_some());
+                    if let Some(i) = pos {
+                        m.insert(if after { i + 1 } else { i }, v);
+                    }
+                }
+                Op::Rem(v, c) => {
+                    let n = l.remove_matching(&Needle::new(&v), c.unsigned_abs() as usize, c < 0);
+                    let limit = if c == 0 {
+                        usize::MAX
+                    } else {
+                        c.unsigned_abs() as usize
+                    };
+                    let mut removed = 0;
+                    if c >= 0 {
+                        let mut i = 0;
+                        while i < m.len() {
+                            if removed < limit && m[i] == v {
+                                m.remove(i);
+                                removed += 1;
+                            } else {
+                                i += 1;
+                            }
+                        }
+                    } else {
+                        let mut i = m.len();
+                        while i > 0 {
+                            i -= 1;
+                            if removed < limit && m[i] == v {
+                                m.remove(i);
+                                removed += 1;
+                            }
+                        }
+                    }
+                    assert_eq!(n, removed);
+                    l.shrink_check(fill);
+                }
+                Op::Trim(a, b) => {
+                    let len = m.len() as i64;
+                    let (mut s, mut e) = (a, b);
+                    if s < 0 {
+                        s += len;
+                    }
+                    if e < 0 {
+                        e += len;
+                    }
+                    s = s.max(0);
+                    let (lt, rt) = if s > e || s >= len {
+                        (len, 0)
+                    } else {
+                        e = e.min(len - 1);
+                        (s, len - e - 1)
+                    };
+                    l.delete_range(0, lt as usize);
+                    l.delete_range(l.len() - rt as usize, rt as usize);
+                    for _ in 0..lt {
+                        m.pop_front();
+                    }
+                    for _ in 0..rt {
+                        m.pop_back();
+                    }
+                    l.shrink_check(fill);
+                }
+            }
+            check(&l, &m);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn behaves_like_a_deque(fill in prop_oneof![Just(-2i64), Just(-1), Just(1), Just(3), Just(5)],
+                                ops in proptest::collection::vec(op(), 1..120)) {
+            run(fill, &ops);
+        }
+    }
 }
