@@ -444,7 +444,9 @@ impl<'s> Conn<'s> {
                 // Not in the registry any more means a command is being
                 // run for the client: its reply is on the way.
                 if let Some(w) = shared.store.blocking.cancel(id) {
-                    w.timeout_reply.write(&mut self.out);
+                    // Every timed-out block replies a null array, BLMOVE's
+                    // included (Redis's replyToBlockedClientTimedOut).
+                    self.out.null_array();
                     if let Ok(cmd) = shared.store.commands().resolve(&w.args) {
                         cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
                     }

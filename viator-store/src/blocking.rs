@@ -53,7 +53,11 @@ impl BlockedOn {
     }
 }
 
-/// What a blocked command replies when its timeout passes.
+/// What a blocking command replies at once where it cannot block (inside
+/// MULTI or a script). A client that did block and timed out always gets a
+/// null array, whatever the command (Redis's
+/// `replyToBlockedClientTimedOut`): BLMOVE's `$-1` is only for the first
+/// case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutReply {
     /// A null array (`*-1` in RESP2, `_` in RESP3): BLPOP, BLMPOP, BZPOPMIN...
@@ -130,8 +134,6 @@ pub struct Waiter {
     pub on: BlockedOn,
     /// Deadline in unix milliseconds, 0 for none.
     pub deadline_ms: i64,
-    /// Its reply on timeout.
-    pub timeout_reply: TimeoutReply,
 }
 
 type KeyId = (usize, Vec<u8>);
@@ -266,7 +268,7 @@ impl Blocking {
         if error {
             out.error(UNBLOCKED_ERROR);
         } else {
-            w.timeout_reply.write(&mut out);
+            out.null_array();
         }
         if let Some(slot) = &w.client.block_slot {
             slot.deliver(out.as_bytes().to_vec());
@@ -456,7 +458,6 @@ impl Ctx<'_> {
             keys: uniq,
             on,
             deadline_ms,
-            timeout_reply,
         });
         self.client.blocked = true;
         self.client.block_deadline = deadline_ms;

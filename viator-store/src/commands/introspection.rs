@@ -634,6 +634,7 @@ fn native_getkeys(full_name: &str) -> Option<KeyFinder> {
         "set" => Some(set_getkeys),
         "bitfield" => Some(bitfield_getkeys),
         "sort" => Some(sort_getkeys),
+        "sort_ro" => Some(sort_ro_getkeys),
         _ => None,
     }
 }
@@ -706,6 +707,15 @@ fn sort_getkeys(args: &[&[u8]]) -> Vec<KeyRef> {
         });
     }
     keys
+}
+
+/// SORT_RO: the sorted key alone (Redis's `sortROGetKeys`); the keys its
+/// BY and GET patterns read are not known from the arguments.
+fn sort_ro_getkeys(_args: &[&[u8]]) -> Vec<KeyRef> {
+    vec![KeyRef {
+        pos: 1,
+        flags: key_flags::RO | key_flags::ACCESS,
+    }]
 }
 
 /// Writes key flags as the set of names Redis replies with.
