@@ -42,6 +42,25 @@ fn tune_allocator() {
     }
 }
 
+/// `disable-thp yes` (the default), as Redis's `THPDisable`: turns
+/// transparent huge pages off for this process. mimalloc marks its arenas
+/// MADV_HUGEPAGE, so with THP on (`always` or `madvise`) memory becomes
+/// resident 2 MB at a time: an idle server takes 12 MB instead of 5, and
+/// every new 2 MB region touched counts whole. When THP is `always` and it
+/// cannot be turned off, Redis's warning is logged.
+fn disable_transparent_huge_pages() {
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes only integer arguments
+    // and changes a flag of this process.
+    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    let always = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .is_ok_and(|s| s.contains("[always]"));
+    if r != 0 && always {
+        log::warning(
+            "WARNING you have Transparent Huge Pages (THP) support enabled in your kernel. This will create latency and memory usage issues with Redis. To fix this issue run the command 'echo madvise > /sys/kernel/mm/transparent_hugepage/enabled' as root, and add it to your /etc/rc.local in order to retain the setting after a reboot. Redis must be restarted after THP is disabled (set to 'madvise' or 'never').",
+        );
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let argv: Vec<String> = std::env::args().collect();
@@ -78,6 +97,9 @@ fn main() -> ExitCode {
     log::log_starting(startup.has_args, &program);
     for w in cfg.startup_warnings() {
         log::warning(&w);
+    }
+    if cfg.bool(config::Opt::DisableThp) {
+        disable_transparent_huge_pages();
     }
     let pidfile = cfg.pidfile().or_else(|| {
         cfg.daemonize()

@@ -529,7 +529,7 @@ option_table! {
     CrashLogEnabled: "crash-log-enabled", None, M, boolean(true), false;
     CrashMemcheckEnabled: "crash-memcheck-enabled", None, M, boolean(true), false;
     UseExitOnPanic: "use-exit-on-panic", None, M | HID, boolean(false), false;
-    DisableThp: "disable-thp", None, I, boolean(true), false;
+    DisableThp: "disable-thp", None, I, boolean(true), true;
     ClusterAllowReplicaMigration: "cluster-allow-replica-migration", None, M, boolean(true), false;
     ReplicaAnnounced: "replica-announced", None, M, boolean(true), false;
     LatencyTracking: "latency-tracking", None, M, boolean(true), true;
