@@ -1211,6 +1211,44 @@ pub fn format_incrbyfloat(v: f64) -> String {
         .to_human_string()
 }
 
+/// Redis's `memtoull`: digits followed by an optional unit (`b`, `k`=1000,
+/// `kb`=1024, `m`, `mb`, `g`, `gb`, ASCII case-insensitive). A leading `-`
+/// is an error. Like the C code, an empty number is 0, a too large number
+/// clamps to `u64::MAX` and the unit multiplication wraps.
+pub fn memtoull(s: &[u8]) -> Option<u64> {
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    let s = &s[..end];
+    if s.first() == Some(&b'-') {
+        return None;
+    }
+    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let unit = s[digits..].to_ascii_lowercase();
+    let mul: u64 = match unit.as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1024,
+        b"m" => 1000 * 1000,
+        b"mb" => 1024 * 1024,
+        b"g" => 1000 * 1000 * 1000,
+        b"gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits >= 128 {
+        return None;
+    }
+    let mut val: u64 = 0;
+    for &d in &s[..digits] {
+        val = val
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .unwrap_or(u64::MAX);
+        if val == u64::MAX {
+            break;
+        }
+    }
+    Some(val.wrapping_mul(mul))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -889,9 +889,11 @@ fn keyspace(out: &mut String, shared: &Shared) {
         // avg_ttl: Redis estimates it while sampling for active expiry;
         // the store keeps no such estimate, so it reads 0 as Redis's does
         // before its first estimate.
+        // subexpiry: hashes with fields that have a TTL.
+        let subexpiry = viator_store::commands::hash::subexpiry_count(store, db);
         let _ = write!(
             out,
-            "db{db}:keys={keys},expires={expires},avg_ttl=0,subexpiry=0\r\n"
+            "db{db}:keys={keys},expires={expires},avg_ttl=0,subexpiry={subexpiry}\r\n"
         );
     }
 }

@@ -41,6 +41,9 @@ const HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -177,6 +180,15 @@ fn debug(ctx: &mut Ctx<'_>) {
         "object" if argc == 3 => debug_object(ctx),
         "populate" if (3..=5).contains(&argc) => populate(ctx),
         "protocol" if argc == 3 => protocol(ctx),
+        "quicklist-packed-threshold" if argc == 3 => {
+            let size = viator_types::number::memtoull(ctx.arg(2));
+            match size.and_then(|n| usize::try_from(n).ok()) {
+                Some(n) if viator_types::list::set_packed_threshold(n) => ctx.out.ok(),
+                _ => ctx.out.error(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ),
+            }
+        }
         "set-active-expire" if argc == 3 => {
             let on = ctx.arg(2) != b"0";
             ctx.store
