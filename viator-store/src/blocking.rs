@@ -375,7 +375,12 @@ impl Store {
         out.set_resp3(client.resp == 3);
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         if let Ok(cmd) = self.commands().resolve(&argv) {
+            // Not an outermost call: keys it signals (BLMOVE's destination)
+            // join the ready list that `serve_ready` is draining, in order,
+            // instead of being served from inside this one.
+            enter_call();
             self.call(cmd, host, &mut client, &argv, &mut out);
+            leave_call();
         }
         if !client.blocked
             && let Some(slot) = &client.block_slot
