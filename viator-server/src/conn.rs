@@ -431,8 +431,9 @@ impl<'s> Conn<'s> {
         };
         let mut open = true;
         let go_on = loop {
-            if let Some(reply) = slot.take() {
-                self.out.raw(&reply);
+            if let Some(d) = slot.take() {
+                self.out.raw(&d.reply);
+                shared.stats.count_errors(d.errors);
                 break true;
             }
             if self.entry.killed.load(Ordering::Relaxed) || !open {

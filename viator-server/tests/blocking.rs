@@ -74,15 +74,24 @@ fn client_unblock_answers_timeout_or_error() {
     let mut c = Client::new(&server);
     let mut w = Client::new(&server);
     let id = w.id();
+    c.cmd(&["CONFIG", "RESETSTAT"]);
     w.send(&["BLPOP", "l", "0"]);
     wait_blocked(&mut c, 1);
     assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id]), ":1");
     assert_eq!(w.read(), "nil*");
+    // The blocked command is counted once, when it is unblocked.
+    let stats = c.cmd(&["INFO", "commandstats"]);
+    assert!(
+        stats.contains("cmdstat_blpop:calls=1,") && stats.contains("failed_calls=0"),
+        "{stats}"
+    );
     assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id]), ":0");
     w.send(&["BLPOP", "l", "0"]);
     wait_blocked(&mut c, 1);
     assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), ":1");
     assert_eq!(w.read(), "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    let errors = c.cmd(&["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_UNBLOCKED:count=1"), "{errors}");
     // The client goes on normally.
     assert_eq!(w.cmd(&["PING"]), "+PONG");
 }

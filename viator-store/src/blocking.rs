@@ -89,14 +89,14 @@ pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK
 /// connection is woken. The server makes one per connection and puts it in
 /// [`Client::block_slot`]; a client without one cannot block.
 pub struct BlockSlot {
-    reply: Mutex<Option<Vec<u8>>>,
+    reply: Mutex<Option<Delivered>>,
     waker: Box<dyn Fn() + Send + Sync>,
 }
 
 impl std::fmt::Debug for BlockSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlockSlot")
-            .field("reply", &self.reply.lock().as_ref().map(|r| r.len()))
+            .field("reply", &self.reply.lock().as_ref().map(|r| r.reply.len()))
             .finish()
     }
 }
@@ -111,14 +111,27 @@ impl BlockSlot {
     }
 
     /// Takes the reply left for the client, if any.
-    pub fn take(&self) -> Option<Vec<u8>> {
+    pub fn take(&self) -> Option<Delivered> {
         self.reply.lock().take()
     }
 
-    fn deliver(&self, reply: Vec<u8>) {
-        *self.reply.lock() = Some(reply);
+    fn deliver(&self, out: &mut ReplyBuf) {
+        let errors = out.take_errors();
+        *self.reply.lock() = Some(Delivered {
+            reply: out.as_bytes().to_vec(),
+            errors,
+        });
         (self.waker)();
     }
+}
+
+/// What a blocked client is handed when it is served or unblocked.
+#[derive(Debug)]
+pub struct Delivered {
+    /// The reply, as RESP for the client's protocol.
+    pub reply: Vec<u8>,
+    /// The error codes in it, for the error statistics.
+    pub errors: Vec<String>,
 }
 
 /// A blocked client, as the registry keeps it.
@@ -257,25 +270,6 @@ impl Blocking {
         w
     }
 
-    /// CLIENT UNBLOCK: unblocks client `id` with its timeout reply, or with
-    /// the UNBLOCKED error when `error`. Returns whether it was blocked.
-    pub fn unblock(&self, id: u64, error: bool) -> bool {
-        let Some(w) = self.cancel(id) else {
-            return false;
-        };
-        let mut out = ReplyBuf::new();
-        out.set_resp3(w.client.resp == 3);
-        if error {
-            out.error(UNBLOCKED_ERROR);
-        } else {
-            out.null_array();
-        }
-        if let Some(slot) = &w.client.block_slot {
-            slot.deliver(out.as_bytes().to_vec());
-        }
-        true
-    }
-
     /// Marks `key` of database `db` ready if anyone waits on it.
     pub fn signal(&self, db: usize, key: &[u8]) {
         if self.blocked_clients() == 0 {
@@ -333,6 +327,33 @@ impl Blocking {
 }
 
 impl Store {
+    /// CLIENT UNBLOCK: unblocks client `id` with the reply of a timeout (a
+    /// null array), or with the UNBLOCKED error when `error`, and counts the
+    /// blocked command's call then, as Redis does. Returns whether the
+    /// client was blocked.
+    pub fn unblock_client(&self, id: u64, error: bool) -> bool {
+        let Some(w) = self.blocking.cancel(id) else {
+            return false;
+        };
+        let mut out = ReplyBuf::new();
+        out.set_resp3(w.client.resp == 3);
+        if error {
+            out.error(UNBLOCKED_ERROR);
+        } else {
+            out.null_array();
+        }
+        if let Ok(cmd) = self.commands().resolve(&w.args) {
+            cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
+            if error {
+                cmd.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Some(slot) = &w.client.block_slot {
+            slot.deliver(&mut out);
+        }
+        true
+    }
+
     /// Serves the clients blocked on the keys signalled ready, in the order
     /// the keys were signalled and, per key, the order the clients blocked.
     /// Commands run for them may signal more keys (BLMOVE pushes), which
@@ -385,8 +406,7 @@ impl Store {
         if !client.blocked
             && let Some(slot) = &client.block_slot
         {
-            out.take_errors();
-            slot.deliver(out.as_bytes().to_vec());
+            slot.deliver(&mut out);
         }
     }
 }

@@ -41,7 +41,7 @@ fn a_push_serves_a_blocked_client_through_its_slot() {
     );
     assert_eq!(woken.load(Ordering::SeqCst), 1);
     assert_eq!(
-        slot.take().as_deref(),
+        slot.take().map(|d| d.reply).as_deref(),
         Some(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..])
     );
     assert_eq!(store.blocking.blocked_clients(), 0);

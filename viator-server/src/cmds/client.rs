@@ -894,6 +894,6 @@ fn unblock(ctx: &mut Ctx<'_>) {
     // Only clients blocked on keys can be unblocked; one held by CLIENT
     // PAUSE is not blocked in that sense and gets 0, as in Redis.
     let error = ctx.argc() == 4 && ctx.arg_is(3, "error");
-    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.store.blocking.unblock(id, error));
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.store.unblock_client(id, error));
     ctx.out.int(i64::from(unblocked));
 }
