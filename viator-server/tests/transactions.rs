@@ -108,3 +108,26 @@ fn exec_is_isolated_from_other_clients() {
     }
     reader.join().unwrap();
 }
+
+#[test]
+fn set_writes_that_change_nothing_do_not_fail_a_watching_exec() {
+    let server = start();
+    let mut a = Client::new(&server);
+    let mut b = Client::new(&server);
+    a.cmd(&["SADD", "src", "a", "b"]);
+    a.cmd(&["SADD", "dst", "a"]);
+    a.cmd(&["WATCH", "dst"]);
+    // Redis's "SMOVE only notify dstset when the addition is successful".
+    assert_eq!(b.cmd(&["SMOVE", "src", "dst", "a"]), ":1");
+    assert_eq!(b.cmd(&["SADD", "dst", "a"]), ":0");
+    assert_eq!(b.cmd(&["SREM", "dst", "nosuch"]), ":0");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["SADD", "dst", "c"]);
+    assert_eq!(a.cmd(&["EXEC"]), "[:1]");
+    // A real change does.
+    a.cmd(&["WATCH", "dst"]);
+    assert_eq!(b.cmd(&["SMOVE", "src", "dst", "b"]), ":1");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["SCARD", "dst"]);
+    assert_eq!(a.cmd(&["EXEC"]), "nil*");
+}

@@ -252,6 +252,14 @@ impl<'a> Keyspace<'a> {
         found
     }
 
+    /// Marks `key` changed for the clients that WATCH it. [`Keyspace::write`]
+    /// does it for every key it hands out; a command that looks a key up
+    /// with [`Keyspace::lookup`] and `Lookup::WRITE` instead calls this only
+    /// when it really changed the key, as Redis's `signalModifiedKey`.
+    pub fn touch_watched(&self, key: &[u8]) {
+        self.store.watches.touch(self.db, key);
+    }
+
     /// Whether `key`'s shard is locked by this view.
     fn holds(&self, key: &[u8]) -> bool {
         let s = self.store.shard_of(hash_key(key));

@@ -38,6 +38,16 @@ pub fn hash_key(key: &[u8]) -> u64 {
     hasher().hash_one(key)
 }
 
+/// One step of the SplitMix64 generator: turns one random number into a
+/// sequence of well-mixed ones.
+#[inline]
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 #[inline]
 fn tag(hash: u64) -> u8 {
     0x80 | ((hash >> 50) as u8 & 0x7f)
@@ -281,14 +291,28 @@ impl<T: Keyed> KeyTable<T> {
         v
     }
 
-    /// A slot holding an entry, chosen at random (`r` is a random number).
-    /// Slots after long empty stretches are a little likelier, as in Redis.
+    /// A slot holding an entry, chosen uniformly at random (`r` is a random
+    /// number that seeds the draws), as Redis's `dictGetFairRandomKey` aims
+    /// for: SRANDMEMBER and HRANDFIELD with negative counts draw many times
+    /// and their tests check the histogram.
+    ///
+    /// Random slots are drawn until one is full. The table is kept at least
+    /// 1/8 full, so that takes 8 draws on average; after 64 empty draws (odds
+    /// below one in 5000) the next full slot is taken instead.
     pub fn random_slot(&self, r: u64) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
         let mask = self.mask();
-        let mut i = r as usize & mask;
+        let mut x = r;
+        let mut i = 0;
+        for _ in 0..64 {
+            x = splitmix64(x);
+            i = (x >> 32) as usize & mask;
+            if self.ctrl[i] != 0 {
+                return Some(i);
+            }
+        }
         while self.ctrl[i] == 0 {
             i = (i + 1) & mask;
         }
@@ -632,5 +656,28 @@ mod tests {
             assert!(x.remove(hash_key(&key(i))));
         }
         assert!(x.is_empty());
+    }
+
+    #[test]
+    fn random_slots_are_drawn_uniformly() {
+        // A sparse table, where "next full slot after a random one" would
+        // favour entries after long gaps.
+        let mut t: KeyTable = KeyTable::new();
+        for i in 0..10 {
+            t.insert(Entry::new_string(&key(i), b"v"));
+        }
+        let mut counts = std::collections::HashMap::new();
+        let mut r = 12345u64;
+        for _ in 0..100_000 {
+            r = splitmix64(r);
+            let slot = t.random_slot(r).unwrap();
+            *counts
+                .entry(t.at(slot).unwrap().key().to_vec())
+                .or_insert(0) += 1;
+        }
+        assert_eq!(counts.len(), 10);
+        for (k, n) in counts {
+            assert!((9_000..11_000).contains(&n), "{k:?} drawn {n} times");
+        }
     }
 }

@@ -45,6 +45,7 @@ use viator_types::glob::glob_match;
 use viator_types::number::parse_i64;
 use viator_types::set::{Elem, Set, SetLimits};
 
+use crate::Lookup;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
@@ -404,20 +405,27 @@ fn sadd(ctx: &mut Ctx<'_>) {
     let members = &ctx.args[2..];
     let l = limits(ctx);
     let mut ks = ctx.key(key);
-    let existing = match ks.write_typed(key, ValueType::Set) {
-        Err(e) => {
-            ctx.out.error(e);
-            return;
+    // WATCH sees the key changed only when a member was added.
+    let found = ks.lookup(key, Lookup::WRITE);
+    if found
+        .as_ref()
+        .is_some_and(|e| e.value_type() != ValueType::Set)
+    {
+        drop(found);
+        drop(ks);
+        ctx.out.error(errors::WRONGTYPE);
+        return;
+    }
+    let existing = found.map(|mut e| match as_set_mut(&mut e) {
+        Some(s) => {
+            s.maybe_convert(members.len(), &l);
+            members.iter().filter(|m| s.add(m, &l)).count()
         }
-        Ok(Some(mut e)) => Some(match as_set_mut(&mut e) {
-            Some(s) => {
-                s.maybe_convert(members.len(), &l);
-                members.iter().filter(|m| s.add(m, &l)).count()
-            }
-            None => 0,
-        }),
-        Ok(None) => None,
-    };
+        None => 0,
+    });
+    if existing.is_some_and(|n| n > 0) {
+        ks.touch_watched(key);
+    }
     let added = match existing {
         Some(n) => n,
         None => {
@@ -437,16 +445,9 @@ fn srem(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let members = &ctx.args[2..];
     let mut ks = ctx.key(key);
-    let (deleted, emptied) = match ks.write_typed(key, ValueType::Set) {
-        Err(e) => {
-            ctx.out.error(e);
-            return;
-        }
-        Ok(None) => (0, false),
-        Ok(Some(mut e)) => {
-            let Some(s) = as_set_mut(&mut e) else {
-                return;
-            };
+    let outcome = match ks.lookup(key, Lookup::WRITE) {
+        None => Some((0, false)),
+        Some(mut e) => as_set_mut(&mut e).map(|s| {
             let mut deleted = 0;
             for m in members {
                 if s.remove(m) {
@@ -457,8 +458,16 @@ fn srem(ctx: &mut Ctx<'_>) {
                 }
             }
             (deleted, s.is_empty())
-        }
+        }),
     };
+    let Some((deleted, emptied)) = outcome else {
+        drop(ks);
+        ctx.out.error(errors::WRONGTYPE);
+        return;
+    };
+    if deleted > 0 {
+        ks.touch_watched(key);
+    }
     if emptied {
         ks.remove(key);
     }
@@ -472,9 +481,11 @@ fn smove(ctx: &mut Ctx<'_>) {
     let (src, dst, member) = (ctx.arg(1), ctx.arg(2), ctx.arg(3));
     let l = limits(ctx);
     let mut ks = ctx.keys(&[src, dst]);
-    // Both lookups first, as Redis's (each may expire its key).
-    let src_type = ks.write(src).map(|e| e.value_type());
-    let dst_type = ks.write(dst).map(|e| e.value_type());
+    // Both lookups first, as Redis's (each may expire its key). WATCH sees
+    // only the keys that change: a member the destination already has
+    // leaves it untouched.
+    let src_type = ks.lookup(src, Lookup::WRITE).map(|e| e.value_type());
+    let dst_type = ks.lookup(dst, Lookup::WRITE).map(|e| e.value_type());
     let Some(src_type) = src_type else {
         drop(ks);
         ctx.out.int(0);
@@ -493,7 +504,7 @@ fn smove(ctx: &mut Ctx<'_>) {
         ctx.out.int(i64::from(is_member));
         return;
     }
-    let (removed, emptied) = match ks.write(src) {
+    let (removed, emptied) = match ks.lookup(src, Lookup::WRITE) {
         Some(mut e) => match as_set_mut(&mut e) {
             Some(s) => (s.remove(member), s.is_empty()),
             None => (false, false),
@@ -505,12 +516,13 @@ fn smove(ctx: &mut Ctx<'_>) {
         ctx.out.int(0);
         return;
     }
+    ks.touch_watched(src);
     if emptied {
         ks.remove(src);
     }
     let mut dirty = 1;
     let existing = ks
-        .write(dst)
+        .lookup(dst, Lookup::WRITE)
         .map(|mut e| as_set_mut(&mut e).is_some_and(|s| s.add(member, &l)));
     let added = match existing {
         Some(added) => added,
@@ -523,6 +535,7 @@ fn smove(ctx: &mut Ctx<'_>) {
     };
     if added {
         dirty += 1;
+        ks.touch_watched(dst);
     }
     drop(ks);
     ctx.store.add_dirty(dirty);

@@ -2069,7 +2069,18 @@ fn zpop_generic(ctx: &mut Ctx<'_>, max: bool) {
             return;
         };
         if n == 0 {
-            ctx.out.array(0);
+            // The type is checked first, as Redis's genericZpopCommand does.
+            let key = ctx.arg(1);
+            let ks = ctx.key(key);
+            let wrong = ks
+                .peek(key)
+                .is_some_and(|e| e.value_type() != ValueType::ZSet);
+            drop(ks);
+            if wrong {
+                ctx.out.error(errors::WRONGTYPE);
+            } else {
+                ctx.out.array(0);
+            }
             return;
         }
         count = n as usize;
