@@ -155,7 +155,11 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
                 let guard = lock.lock();
                 let mut shard = guard.borrow_mut();
                 if !shard.field_expires.is_empty() {
-                    sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms());
+                    let n = sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms());
+                    store
+                        .stats
+                        .expired_subkeys
+                        .fetch_add(n as u64, Ordering::Relaxed);
                 }
             }
             loop {

@@ -232,6 +232,9 @@ pub struct Stats {
     pub keyspace_misses: AtomicU64,
     /// Keys deleted because their time to live ran out.
     pub expired_keys: AtomicU64,
+    /// Hash fields deleted because their time to live ran out
+    /// (`expired_subkeys`).
+    pub expired_subkeys: AtomicU64,
     /// Keys evicted by maxmemory.
     pub evicted_keys: AtomicU64,
     /// Times the active expiry cycle stopped early because of its time
@@ -253,6 +256,7 @@ impl Stats {
             &self.keyspace_hits,
             &self.keyspace_misses,
             &self.expired_keys,
+            &self.expired_subkeys,
             &self.evicted_keys,
             &self.expired_time_cap_reached_count,
             &self.expire_cycle_cpu_us,

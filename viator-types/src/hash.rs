@@ -49,7 +49,8 @@ pub enum ExpireCond {
     Xx,
     /// Only if the new time is later than the field's (which must have one).
     Gt,
-    /// Only if the new time is earlier than the field's (which must have one).
+    /// Only if the new time is earlier than the field's (a field with no
+    /// TTL counts as infinite, so it always gets one).
     Lt,
 }
 
@@ -526,7 +527,9 @@ impl Hash {
             return code::NO_FIELD;
         };
         let ok = match prev {
-            None => matches!(cond, ExpireCond::None | ExpireCond::Nx),
+            // No TTL counts as an infinite one: LT always sets it, GT and XX
+            // never do (Redis's hashTypeSetEx).
+            None => matches!(cond, ExpireCond::None | ExpireCond::Nx | ExpireCond::Lt),
             Some(p) => match cond {
                 ExpireCond::None | ExpireCond::Xx => true,
                 ExpireCond::Nx => false,
@@ -647,17 +650,24 @@ impl Hash {
     }
 
     /// One HSCAN step over a table (see [`KeyTable::scan`]); a packed hash
-    /// is returned whole with cursor 0, as Redis does.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    /// is returned whole with cursor 0, as Redis does. `f` gets each field,
+    /// its value and its expire time.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8], Option<i64>)) -> u64 {
         match &self.repr {
             Repr::Pack(p) => {
                 for s in p.slots() {
-                    f(p.bytes(s.field), p.bytes(s.value));
+                    f(p.bytes(s.field), p.bytes(s.value), s.expire);
                 }
                 0
             }
-            Repr::Table(t) => t.map.scan(cursor, |e| f(e.name(), e.value())),
+            Repr::Table(t) => t.map.scan(cursor, |e| f(e.name(), e.value(), e.expire())),
         }
+    }
+
+    /// Whether `field` is there but its time is up (Redis keeps such a
+    /// field until something reclaims it; HLEN still counts it).
+    pub fn is_expired(&self, field: &[u8], now: i64) -> bool {
+        matches!(self.expire_of(field), Some(Some(t)) if t < now)
     }
 }
 
@@ -803,7 +813,9 @@ mod tests {
             use ExpireCond::*;
             assert_eq!(h.set_field_expire(b"f", 100, Xx, 0), code::NOT_MET);
             assert_eq!(h.set_field_expire(b"f", 100, Gt, 0), code::NOT_MET);
-            assert_eq!(h.set_field_expire(b"f", 100, Lt, 0), code::NOT_MET);
+            // No TTL is an infinite one: LT sets it.
+            assert_eq!(h.set_field_expire(b"f", 100, Lt, 0), code::SET);
+            assert_eq!(h.persist(b"f"), 1);
             assert_eq!(h.set_field_expire(b"f", 100, Nx, 0), code::SET);
             assert_eq!(h.set_field_expire(b"f", 100, Nx, 0), code::NOT_MET);
             assert_eq!(h.set_field_expire(b"f", 50, Gt, 0), code::NOT_MET);
@@ -834,7 +846,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let mut c = 0;
         loop {
-            c = h.scan(c, |f, _| {
+            c = h.scan(c, |f, _, _| {
                 seen.insert(f.to_vec());
             });
             if c == 0 {

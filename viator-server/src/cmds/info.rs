@@ -624,9 +624,9 @@ fn stats(out: &mut String, shared: &Shared) {
             ("sync_full", "0"),
             ("sync_partial_ok", "0"),
             ("sync_partial_err", "0"),
-            ("expired_subkeys", "0"),
         ],
     );
+    counter!(out, ss, expired_subkeys);
     counter!(out, ss, expired_keys);
     field!(
         out,

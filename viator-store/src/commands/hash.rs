@@ -441,11 +441,93 @@ fn as_hash_mut(e: &mut Entry) -> Option<&mut Hash> {
     }
 }
 
-/// Looks the key up (a read lookup counts a hit or a miss) and checks its
-/// type; then deletes its expired fields, and the key if none is left.
-/// Returns whether a hash is there, or `None` after a WRONGTYPE reply.
+/// Which fields whose time is up a command reclaims when it opens a hash.
+/// Redis 8 reclaims them lazily, only when a command names them (HGET,
+/// HEXISTS, HINCRBY...); HLEN still counts the others, HGETALL and HSCAN
+/// skip them, HDEL deletes them like any field, and HRANDFIELD reclaims
+/// them all.
+enum Reclaim<'a> {
+    /// None (HLEN, HDEL, HSET, HGETALL, HSCAN...).
+    Nothing,
+    /// These fields, if their time is up.
+    Fields(&'a [&'a [u8]]),
+    /// Every field whose time is up.
+    All,
+}
+
+/// [`open_with`] reclaiming every expired field: the field-expiry commands
+/// (HEXPIRE, HTTL, HPERSIST, HGETEX...), which look at TTLs anyway.
 fn open(ctx: &mut Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], read: bool) -> Option<bool> {
+    open_with(ctx, ks, key, read, Reclaim::All)
+}
+
+/// Looks the key up (a read lookup counts a hit or a miss) and checks its
+/// type; then deletes the expired fields `reclaim` says, and the key if
+/// none is left (each field counted in `expired_subkeys`). Returns whether
+/// a hash is there, or `None` after a WRONGTYPE reply.
+fn open_with(
+    ctx: &mut Ctx<'_>,
+    ks: &mut Keyspace<'_>,
+    key: &[u8],
+    read: bool,
+    reclaim: Reclaim<'_>,
+) -> Option<bool> {
     let now = ctx.now_ms;
+    if let Reclaim::Fields(fields) = reclaim {
+        let stale = {
+            let found = if read {
+                ks.read_typed(key, ValueType::Hash)
+            } else {
+                ks.write_typed(key, ValueType::Hash)
+            };
+            match found {
+                Err(msg) => {
+                    ctx.out.error(msg);
+                    return None;
+                }
+                Ok(None) => return Some(false),
+                Ok(Some(e)) => {
+                    as_hash(&e).is_some_and(|h| fields.iter().any(|f| h.is_expired(f, now)))
+                }
+            }
+        };
+        if !stale {
+            return Some(true);
+        }
+        let (gone, empty) = with_hash(ks, key, |h| {
+            let mut gone = 0;
+            for f in fields {
+                if h.is_expired(f, now) && h.remove(f) {
+                    gone += 1;
+                }
+            }
+            (gone, h.is_empty())
+        })
+        .unwrap_or((0, true));
+        ctx.store
+            .stats
+            .expired_subkeys
+            .fetch_add(gone, Ordering::Relaxed);
+        if empty {
+            ks.remove(key);
+            return Some(false);
+        }
+        return Some(true);
+    }
+    if let Reclaim::Nothing = reclaim {
+        let found = if read {
+            ks.read_typed(key, ValueType::Hash)
+        } else {
+            ks.write_typed(key, ValueType::Hash)
+        };
+        return match found {
+            Err(msg) => {
+                ctx.out.error(msg);
+                None
+            }
+            Ok(found) => Some(found.is_some()),
+        };
+    }
     let stale = {
         let found = if read {
             ks.read_typed(key, ValueType::Hash)
@@ -464,11 +546,15 @@ fn open(ctx: &mut Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], read: bool) -> Opt
         }
     };
     if stale {
-        let empty = with_hash(ks, key, |h| {
-            h.remove_expired(now, usize::MAX);
-            h.is_empty()
+        let (gone, empty) = with_hash(ks, key, |h| {
+            let gone = h.remove_expired(now, usize::MAX);
+            (gone, h.is_empty())
         })
-        .unwrap_or(true);
+        .unwrap_or((0, true));
+        ctx.store
+            .stats
+            .expired_subkeys
+            .fetch_add(gone as u64, Ordering::Relaxed);
         if empty {
             ks.remove(key);
             return Some(false);
@@ -597,7 +683,7 @@ fn hset(ctx: &mut Ctx<'_>) {
     let pairs = &args[2..];
     let lim = limits(ctx);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
     };
     if !exists {
@@ -624,7 +710,7 @@ fn hsetnx(ctx: &mut Ctx<'_>) {
     let (key, field, value) = (ctx.arg(1), ctx.arg(2), ctx.arg(3));
     let lim = limits(ctx);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Fields(&[field])) else {
         return;
     };
     if exists && read_hash(&ks, key, |h| h.get(field).is_some()).unwrap_or(false) {
@@ -647,7 +733,7 @@ fn hsetnx(ctx: &mut Ctx<'_>) {
 fn hget(ctx: &mut Ctx<'_>) {
     let (key, field) = (ctx.arg(1), ctx.arg(2));
     let mut ks = ctx.key(key);
-    match open(ctx, &mut ks, key, true) {
+    match open_with(ctx, &mut ks, key, true, Reclaim::Fields(&[field])) {
         None => {}
         Some(false) => ctx.out.null(),
         Some(true) => {
@@ -662,7 +748,7 @@ fn hmget(ctx: &mut Ctx<'_>) {
     let args = ctx.args;
     let key = args[1];
     let mut ks = ctx.key(key);
-    let Some(_) = open(ctx, &mut ks, key, true) else {
+    let Some(_) = open_with(ctx, &mut ks, key, true, Reclaim::Fields(&args[2..])) else {
         return;
     };
     let e = ks.peek(key);
@@ -677,7 +763,8 @@ fn hdel(ctx: &mut Ctx<'_>) {
     let args = ctx.args;
     let key = args[1];
     let mut ks = ctx.key(key);
-    match open(ctx, &mut ks, key, false) {
+    // An expired field not reclaimed yet is deleted like any other.
+    match open_with(ctx, &mut ks, key, false, Reclaim::Nothing) {
         None => return,
         Some(false) => {
             drop(ks);
@@ -705,11 +792,13 @@ fn hdel(ctx: &mut Ctx<'_>) {
     ctx.out.int(deleted as i64);
 }
 
-/// HLEN, HSTRLEN, HEXISTS: an integer about the hash, 0 for a missing key.
-fn int_reply(ctx: &mut Ctx<'_>, f: impl FnOnce(&Hash) -> i64) {
+/// HLEN, HSTRLEN, HEXISTS: an integer about the hash, 0 for a missing key;
+/// the field they name (none for HLEN) is reclaimed first if its time is
+/// up.
+fn int_reply(ctx: &mut Ctx<'_>, reclaim: Reclaim<'_>, f: impl FnOnce(&Hash) -> i64) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let n = match open(ctx, &mut ks, key, true) {
+    let n = match open_with(ctx, &mut ks, key, true, reclaim) {
         None => return,
         Some(false) => 0,
         Some(true) => read_hash(&ks, key, f).unwrap_or(0),
@@ -718,27 +807,35 @@ fn int_reply(ctx: &mut Ctx<'_>, f: impl FnOnce(&Hash) -> i64) {
     ctx.out.int(n);
 }
 
+/// HLEN counts the fields whose time is up but that nothing reclaimed yet,
+/// as Redis 8 does.
 fn hlen(ctx: &mut Ctx<'_>) {
-    int_reply(ctx, |h| h.len() as i64);
+    int_reply(ctx, Reclaim::Nothing, |h| h.len() as i64);
 }
 
 fn hstrlen(ctx: &mut Ctx<'_>) {
     let field = ctx.arg(2);
-    int_reply(ctx, |h| h.get(field).map_or(0, |v| v.len() as i64));
+    int_reply(ctx, Reclaim::Fields(&[field]), |h| {
+        h.get(field).map_or(0, |v| v.len() as i64)
+    });
 }
 
 fn hexists(ctx: &mut Ctx<'_>) {
     let field = ctx.arg(2);
-    int_reply(ctx, |h| i64::from(h.get(field).is_some()));
+    int_reply(ctx, Reclaim::Fields(&[field]), |h| {
+        i64::from(h.get(field).is_some())
+    });
 }
 
 /// HGETALL, HKEYS, HVALS (Redis's `genericHgetallCommand`).
 fn getall(ctx: &mut Ctx<'_>, keys: bool, values: bool) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, true) else {
+    // Fields whose time is up are skipped, not reclaimed (Redis 8).
+    let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
         return;
     };
+    let now = ctx.now_ms;
     let e = if exists { ks.peek(key) } else { None };
     let Some(h) = e.as_deref().and_then(as_hash) else {
         if keys && values {
@@ -748,12 +845,18 @@ fn getall(ctx: &mut Ctx<'_>, keys: bool, values: bool) {
         }
         return;
     };
-    if keys && values {
-        ctx.out.map(h.len());
+    let live = |t: &Option<i64>| t.is_none_or(|t| t >= now);
+    let n = if h.fields_with_expiry() == 0 {
+        h.len()
     } else {
-        ctx.out.array(h.len());
+        h.iter().filter(|(_, _, t)| live(t)).count()
+    };
+    if keys && values {
+        ctx.out.map(n);
+    } else {
+        ctx.out.array(n);
     }
-    for (f, v, _) in h.iter() {
+    for (f, v, _) in h.iter().filter(|(_, _, t)| live(t)) {
         if keys {
             ctx.out.bulk(f);
         }
@@ -786,7 +889,7 @@ fn hincrby(ctx: &mut Ctx<'_>) {
     };
     let lim = limits(ctx);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Fields(&[field])) else {
         return;
     };
     if !exists {
@@ -829,7 +932,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>) {
     }
     let lim = limits(ctx);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Fields(&[field])) else {
         return;
     };
     if !exists {
@@ -990,9 +1093,12 @@ fn hscan(ctx: &mut Ctx<'_>) {
         return;
     };
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, true) else {
+    // Fields whose time is up are skipped, not reclaimed (Redis 8): a page
+    // may come back empty.
+    let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
         return;
     };
+    let now = ctx.now_ms;
     if !exists {
         drop(ks);
         ctx.out.array(2);
@@ -1038,8 +1144,8 @@ fn hscan(ctx: &mut Ctx<'_>) {
     };
     let mut found = viator_protocol::ReplyBuf::new();
     let mut n = 0usize;
-    let mut take = |f: &[u8], v: &[u8]| {
-        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+    let mut take = |f: &[u8], v: &[u8], t: Option<i64>| {
+        if t.is_none_or(|t| t >= now) && pattern.is_none_or(|p| glob_match(p, f, false)) {
             found.bulk(f);
             n += 1;
             if !novalues {
@@ -1055,9 +1161,9 @@ fn hscan(ctx: &mut Ctx<'_>) {
         let mut sampled: i64 = 0;
         let mut max_iterations = count.saturating_mul(10);
         loop {
-            cur = h.scan(cur, |f, v| {
+            cur = h.scan(cur, |f, v, t| {
                 sampled += 1;
-                take(f, v);
+                take(f, v, t);
             });
             max_iterations -= 1;
             if cur == 0 || max_iterations <= 0 || sampled >= count {
