@@ -68,8 +68,15 @@ fn expired_fields_vanish_lazily_and_actively() {
         ints(cmd(&mut con, &["HTTL", "h", "FIELDS", "1", "a"])),
         [-2]
     );
-    // HTTL reclaimed b too (Viator reclaims every expired field for the
-    // field-expiry commands).
+    // HTTL reads b as missing without reclaiming it; HEXISTS reclaims it.
+    assert_eq!(
+        ints(cmd(&mut con, &["HTTL", "h", "FIELDS", "1", "b"])),
+        [-2]
+    );
+    let n: i64 = con.hlen("h").unwrap();
+    assert_eq!(n, 2);
+    let exists: bool = con.hexists("h", "b").unwrap();
+    assert!(!exists);
     let n: i64 = con.hlen("h").unwrap();
     assert_eq!(n, 1);
     let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();

@@ -455,10 +455,40 @@ enum Reclaim<'a> {
     All,
 }
 
-/// [`open_with`] reclaiming every expired field: the field-expiry commands
-/// (HEXPIRE, HTTL, HPERSIST, HGETEX...), which look at TTLs anyway.
+/// [`open_with`] reclaiming every expired field (HRANDFIELD).
 fn open(ctx: &mut Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], read: bool) -> Option<bool> {
     open_with(ctx, ks, key, read, Reclaim::All)
+}
+
+/// Deletes those of `fields` whose time is up from the hash at `key` (which
+/// the caller opened), and the key if no field is left; counts them in
+/// `expired_subkeys`. Returns whether the hash is still there.
+fn reclaim_named(ctx: &Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], fields: &[&[u8]]) -> bool {
+    let now = ctx.now_ms;
+    let stale = read_hash(ks, key, |h| fields.iter().any(|f| h.is_expired(f, now)));
+    match stale {
+        None => return false,
+        Some(false) => return true,
+        Some(true) => {}
+    }
+    let (gone, empty) = with_hash(ks, key, |h| {
+        let mut gone = 0;
+        for f in fields {
+            if h.is_expired(f, now) && h.remove(f) {
+                gone += 1;
+            }
+        }
+        (gone, h.is_empty())
+    })
+    .unwrap_or((0, true));
+    ctx.store
+        .stats
+        .expired_subkeys
+        .fetch_add(gone, Ordering::Relaxed);
+    if empty {
+        ks.remove(key);
+    }
+    !empty
 }
 
 /// Looks the key up (a read lookup counts a hit or a miss) and checks its
@@ -474,45 +504,8 @@ fn open_with(
 ) -> Option<bool> {
     let now = ctx.now_ms;
     if let Reclaim::Fields(fields) = reclaim {
-        let stale = {
-            let found = if read {
-                ks.read_typed(key, ValueType::Hash)
-            } else {
-                ks.write_typed(key, ValueType::Hash)
-            };
-            match found {
-                Err(msg) => {
-                    ctx.out.error(msg);
-                    return None;
-                }
-                Ok(None) => return Some(false),
-                Ok(Some(e)) => {
-                    as_hash(&e).is_some_and(|h| fields.iter().any(|f| h.is_expired(f, now)))
-                }
-            }
-        };
-        if !stale {
-            return Some(true);
-        }
-        let (gone, empty) = with_hash(ks, key, |h| {
-            let mut gone = 0;
-            for f in fields {
-                if h.is_expired(f, now) && h.remove(f) {
-                    gone += 1;
-                }
-            }
-            (gone, h.is_empty())
-        })
-        .unwrap_or((0, true));
-        ctx.store
-            .stats
-            .expired_subkeys
-            .fetch_add(gone, Ordering::Relaxed);
-        if empty {
-            ks.remove(key);
-            return Some(false);
-        }
-        return Some(true);
+        let exists = open_with(ctx, ks, key, read, Reclaim::Nothing)?;
+        return Some(exists && reclaim_named(ctx, ks, key, fields));
     }
     if let Reclaim::Nothing = reclaim {
         let found = if read {
@@ -1207,7 +1200,7 @@ fn hexpire_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
     let key = ctx.arg(1);
     let now = ctx.now_ms;
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
     };
     let Some(at) = expire_time(ctx, ctx.arg(2), seconds, base) else {
@@ -1230,6 +1223,7 @@ fn hexpire_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
         return;
     };
     let fields = &ctx.args[first..];
+    let exists = exists && reclaim_named(ctx, &mut ks, key, fields);
     if !exists {
         drop(ks);
         ctx.out.array(fields.len());
@@ -1283,7 +1277,8 @@ fn httl_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
     let key = ctx.arg(1);
     let now = ctx.now_ms;
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, true) else {
+    // A field whose time is up reads as missing; nothing is reclaimed.
+    let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
         return;
     };
     let Some(first) = fields_block(ctx, 2, NUMFIELDS_POSITIVE) else {
@@ -1308,13 +1303,14 @@ fn httl_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
 fn hpersist(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
     };
     let Some(first) = fields_block(ctx, 2, NUMFIELDS_POSITIVE) else {
         return;
     };
     let fields = &ctx.args[first..];
+    let exists = exists && reclaim_named(ctx, &mut ks, key, fields);
     let codes: Vec<i64> = if exists {
         with_hash(&mut ks, key, |h| {
             fields.iter().map(|f| h.persist(f)).collect()
@@ -1335,13 +1331,14 @@ fn hpersist(ctx: &mut Ctx<'_>) {
 fn hgetdel(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
     };
     let Some(first) = fields_block(ctx, 2, NUMFIELDS_POSITIVE) else {
         return;
     };
     let fields = &ctx.args[first..];
+    let exists = exists && reclaim_named(ctx, &mut ks, key, fields);
     let values: Vec<Option<Vec<u8>>> = if exists {
         with_hash(&mut ks, key, |h| {
             fields
@@ -1381,7 +1378,7 @@ fn hgetex(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let now = ctx.now_ms;
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
     };
     let a2 = ctx.arg(2);
@@ -1408,6 +1405,7 @@ fn hgetex(ctx: &mut Ctx<'_>) {
         return;
     };
     let fields = &ctx.args[first..];
+    let exists = exists && reclaim_named(ctx, &mut ks, key, fields);
     if !exists {
         drop(ks);
         ctx.out.array(fields.len());
@@ -1556,8 +1554,9 @@ fn hsetex(ctx: &mut Ctx<'_>) {
     let now = ctx.now_ms;
     let lim = limits(ctx);
     let pairs = &ctx.args[o.first..];
+    let named: Vec<&[u8]> = pairs.iter().step_by(2).copied().collect();
     let mut ks = ctx.key(key);
-    let Some(exists) = open(ctx, &mut ks, key, false) else {
+    let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Fields(&named)) else {
         return;
     };
     if !exists {
