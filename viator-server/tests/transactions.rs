@@ -131,3 +131,22 @@ fn set_writes_that_change_nothing_do_not_fail_a_watching_exec() {
     a.cmd(&["SCARD", "dst"]);
     assert_eq!(a.cmd(&["EXEC"]), "nil*");
 }
+
+#[test]
+fn hash_writes_that_change_nothing_do_not_fail_a_watching_exec() {
+    let server = start();
+    let mut a = Client::new(&server);
+    let mut b = Client::new(&server);
+    a.cmd(&["HSET", "h", "f", "1"]);
+    a.cmd(&["WATCH", "h"]);
+    assert_eq!(b.cmd(&["HSETNX", "h", "f", "2"]), ":0");
+    assert_eq!(b.cmd(&["HGET", "h", "f"]), "\"1\"");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["HLEN", "h"]);
+    assert_eq!(a.cmd(&["EXEC"]), "[:1]");
+    a.cmd(&["WATCH", "h"]);
+    assert_eq!(b.cmd(&["HINCRBY", "h", "f", "1"]), ":2");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["HLEN", "h"]);
+    assert_eq!(a.cmd(&["EXEC"]), "nil*");
+}

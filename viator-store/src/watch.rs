@@ -2,13 +2,17 @@
 //! checks (Redis's `watched_keys` and `CLIENT_DIRTY_CAS`).
 //!
 //! The keyspace view touches a key ([`Watches::touch`]) whenever it
-//! creates, replaces, deletes or hands out a key for writing, and changes
-//! its TTL; FLUSHDB, FLUSHALL and SWAPDB touch the watched keys that exist.
-//! A key that had a TTL when it was watched and is gone at EXEC (it
-//! expired, lazily or actively) also fails the EXEC, as Redis's
-//! `isWatchedKeyExpired` does. Handing a key out for writing counts as a
-//! change even when the command ends up changing nothing (SADD of a member
-//! already there): such an EXEC fails where Redis's would run.
+//! creates, replaces, deletes or hands out a key for writing
+//! ([`crate::Keyspace::write`]), and changes its TTL; FLUSHDB, FLUSHALL and
+//! SWAPDB touch the watched keys that exist. A key that had a TTL when it
+//! was watched and is gone at EXEC (it expired, lazily or actively) also
+//! fails the EXEC, as Redis's `isWatchedKeyExpired` does.
+//!
+//! Handing a key out for writing counts as a change even when the command
+//! ends up changing nothing: such an EXEC fails where Redis's would run.
+//! Commands that look keys up with `Lookup::WRITE` and call
+//! [`crate::Keyspace::touch_watched`] themselves when they change something
+//! (the hash family, SADD, SREM, SMOVE) are exact.
 //!
 //! All of it costs one atomic load per write while nobody watches.
 

@@ -511,7 +511,7 @@ fn open_with(
         let found = if read {
             ks.read_typed(key, ValueType::Hash)
         } else {
-            ks.write_typed(key, ValueType::Hash)
+            write_lookup(ks, key)
         };
         return match found {
             Err(msg) => {
@@ -525,7 +525,7 @@ fn open_with(
         let found = if read {
             ks.read_typed(key, ValueType::Hash)
         } else {
-            ks.write_typed(key, ValueType::Hash)
+            write_lookup(ks, key)
         };
         match found {
             Err(msg) => {
@@ -556,9 +556,24 @@ fn open_with(
     Some(true)
 }
 
+/// A write lookup that leaves WATCH alone: the hash counts as changed only
+/// when [`with_hash`] changes it (or the key is created or deleted), as
+/// Redis signals a modified key only when a command changed it (HSETNX on a
+/// field that exists changes nothing).
+fn write_lookup<'k>(
+    ks: &'k mut Keyspace<'_>,
+    key: &[u8],
+) -> Result<Option<std::cell::RefMut<'k, Entry>>, &'static str> {
+    match ks.lookup(key, crate::Lookup::WRITE) {
+        Some(e) if e.value_type() != ValueType::Hash => Err(errors::WRONGTYPE),
+        other => Ok(other),
+    }
+}
+
 /// Runs `f` on the hash at `key` (which [`open`] found), then refiles it in
-/// the shard's field-expiry index.
+/// the shard's field-expiry index. Clients watching the key see it changed.
 fn with_hash<R>(ks: &mut Keyspace<'_>, key: &[u8], f: impl FnOnce(&mut Hash) -> R) -> Option<R> {
+    ks.touch_watched(key);
     ks.with_field_index(key, |e, index, key_hash| {
         let h = as_hash_mut(e)?;
         let r = f(h);
