@@ -150,3 +150,23 @@ fn hash_writes_that_change_nothing_do_not_fail_a_watching_exec() {
     a.cmd(&["HLEN", "h"]);
     assert_eq!(a.cmd(&["EXEC"]), "nil*");
 }
+
+#[test]
+fn zset_writes_that_change_nothing_do_not_fail_a_watching_exec() {
+    let server = start();
+    let mut a = Client::new(&server);
+    let mut b = Client::new(&server);
+    a.cmd(&["ZADD", "z", "1", "m"]);
+    a.cmd(&["WATCH", "z"]);
+    assert_eq!(b.cmd(&["ZADD", "z", "NX", "5", "m"]), ":0");
+    assert_eq!(b.cmd(&["ZADD", "z", "1", "m"]), ":0");
+    assert_eq!(b.cmd(&["ZREM", "z", "nosuch"]), ":0");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["ZCARD", "z"]);
+    assert_eq!(a.cmd(&["EXEC"]), "[:1]");
+    a.cmd(&["WATCH", "z"]);
+    assert_eq!(b.cmd(&["ZADD", "z", "XX", "CH", "2", "m"]), ":1");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["ZCARD", "z"]);
+    assert_eq!(a.cmd(&["EXEC"]), "nil*");
+}

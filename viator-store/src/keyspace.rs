@@ -297,6 +297,17 @@ impl<'a> Keyspace<'a> {
         typed(self.write(key), ty)
     }
 
+    /// [`Keyspace::write_typed`] without the WATCH touch: for commands that
+    /// call [`Keyspace::touch_watched`] themselves, only when they change
+    /// the key.
+    pub fn write_typed_quiet(
+        &mut self,
+        key: &[u8],
+        ty: ValueType,
+    ) -> Result<Option<RefMut<'_, Entry>>, &'static str> {
+        typed(self.lookup(key, Lookup::WRITE), ty)
+    }
+
     /// Looks at a key without touching it or counting anything; an expired
     /// key is reported missing but left for expiry to delete.
     pub fn peek(&self, key: &[u8]) -> Option<Ref<'_, Entry>> {

@@ -12,7 +12,7 @@
 //! ends up changing nothing: such an EXEC fails where Redis's would run.
 //! Commands that look keys up with `Lookup::WRITE` and call
 //! [`crate::Keyspace::touch_watched`] themselves when they change something
-//! (the hash family, SADD, SREM, SMOVE) are exact.
+//! (the hash family, SADD, SREM, SMOVE, ZADD, ZREM) are exact.
 //!
 //! All of it costs one atomic load per write while nobody watches.
 

@@ -511,7 +511,10 @@ fn open_with(
         let found = if read {
             ks.read_typed(key, ValueType::Hash)
         } else {
-            write_lookup(ks, key)
+            // WATCH sees the hash changed only when `with_hash` changes
+            // it (or the key comes or goes), as Redis signals a modified
+            // key only when a command changed it.
+            ks.write_typed_quiet(key, ValueType::Hash)
         };
         return match found {
             Err(msg) => {
@@ -525,7 +528,10 @@ fn open_with(
         let found = if read {
             ks.read_typed(key, ValueType::Hash)
         } else {
-            write_lookup(ks, key)
+            // WATCH sees the hash changed only when `with_hash` changes
+            // it (or the key comes or goes), as Redis signals a modified
+            // key only when a command changed it.
+            ks.write_typed_quiet(key, ValueType::Hash)
         };
         match found {
             Err(msg) => {
@@ -554,20 +560,6 @@ fn open_with(
         }
     }
     Some(true)
-}
-
-/// A write lookup that leaves WATCH alone: the hash counts as changed only
-/// when [`with_hash`] changes it (or the key is created or deleted), as
-/// Redis signals a modified key only when a command changed it (HSETNX on a
-/// field that exists changes nothing).
-fn write_lookup<'k>(
-    ks: &'k mut Keyspace<'_>,
-    key: &[u8],
-) -> Result<Option<std::cell::RefMut<'k, Entry>>, &'static str> {
-    match ks.lookup(key, crate::Lookup::WRITE) {
-        Some(e) if e.value_type() != ValueType::Hash => Err(errors::WRONGTYPE),
-        other => Ok(other),
-    }
 }
 
 /// Runs `f` on the hash at `key` (which [`open`] found), then refiles it in

@@ -1397,7 +1397,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, zincrby: bool) {
     let mut ks = ctx.key(key);
     // One lookup on the common path: an existing set is changed in place;
     // a new one is filled before it enters the keyspace.
-    let existing = match ks.write_typed(key, ValueType::ZSet) {
+    let existing = match ks.write_typed_quiet(key, ValueType::ZSet) {
         Err(e) => {
             ctx.out.error(e);
             return;
@@ -1428,6 +1428,10 @@ fn zadd_generic(ctx: &mut Ctx<'_>, zincrby: bool) {
         last_score,
         nan,
     } = outcome;
+    // WATCH sees the key changed only if a member was added or updated.
+    if added > 0 || updated > 0 {
+        ks.touch_watched(key);
+    }
     drop(ks);
     ctx.store.add_dirty(added + updated);
     if added > 0 || updated > 0 {
@@ -1524,7 +1528,7 @@ fn zrem(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
     let mut deleted = 0i64;
-    let empty = match ks.write_typed(key, ValueType::ZSet) {
+    let empty = match ks.write_typed_quiet(key, ValueType::ZSet) {
         Err(e) => {
             ctx.out.error(e);
             return;
@@ -1548,6 +1552,9 @@ fn zrem(ctx: &mut Ctx<'_>) {
     };
     if empty {
         ks.remove(key);
+    }
+    if deleted > 0 {
+        ks.touch_watched(key);
     }
     drop(ks);
     ctx.store.add_dirty(deleted as u64);
