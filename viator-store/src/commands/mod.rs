@@ -10,6 +10,7 @@ pub mod hash;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub mod set;
 pub mod sort;
 pub mod string;
@@ -29,6 +30,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         zset::COMMANDS,
         sort::COMMANDS,
         transactions::COMMANDS,
+        memory::COMMANDS,
         introspection::COMMANDS,
         debug::COMMANDS,
     ]
