@@ -368,6 +368,8 @@ impl Shared {
             .store(cfg.active_expire_effort(), Ordering::Relaxed);
         s.list_max_listpack_size
             .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);
+        s.list_compress_depth
+            .store(cfg.num(Opt::ListCompressDepth), Ordering::Relaxed);
         for (setting, opt) in [
             (&s.hash_max_listpack_entries, Opt::HashMaxListpackEntries),
             (&s.hash_max_listpack_value, Opt::HashMaxListpackValue),

@@ -1,8 +1,8 @@
 //! List commands against a server started in process: encodings at the
 //! byte limits of `list-max-listpack-size`, big lists checked against a
 //! model, elements larger than a node, and client input that must neither
-//! hang nor panic. Replies of small cases are compared with Redis in
-//! `tests/diff/lists*.txt`.
+//! hang nor panic, and `list-compress-depth`. Replies of small cases are
+//! compared with Redis in `tests/diff/lists*.txt`.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,7 +12,7 @@ use std::time::Duration;
 use viator_server::Server;
 
 fn start() -> Server {
-    let text = "port 0\nbind 127.0.0.1\nloglevel warning\n".to_string();
+    let text = "port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\n".to_string();
     let cfg = viator_server::config::load(text, None).expect("config");
     Server::start(cfg, None).expect("server starts")
 }
@@ -283,5 +283,201 @@ fn extreme_arguments_neither_hang_nor_fail() {
     assert_eq!(
         c.cmd(&["LRANGE", "q2", "0", "-1"]),
         R::Arr(vec![R::Bulk(b"1".to_vec())])
+    );
+}
+
+/// The `name:value` fields DEBUG OBJECT reports.
+fn debug_fields(c: &mut Conn, key: &str) -> std::collections::HashMap<String, String> {
+    match c.cmd(&["DEBUG", "OBJECT", key]) {
+        R::Ok(line) => line
+            .split(' ')
+            .filter_map(|f| f.split_once(':'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn compress_depth_keeps_every_element() {
+    let s = start();
+    let mut c = Conn::new(&s);
+    c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "16"]);
+    // `u` becomes a quicklist while the depth is 0 and keeps it.
+    for i in 0..20 {
+        c.cmd(&["RPUSH", "u", &format!("seed{i}")]);
+    }
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "list-compress-depth", "1"]),
+        R::Ok("OK".into())
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "list-compress-depth"]),
+        R::Arr(vec![
+            R::Bulk(b"list-compress-depth".to_vec()),
+            R::Bulk(b"1".to_vec())
+        ])
+    );
+    for i in 0..20 {
+        c.cmd(&["RPUSH", "l", &format!("seed{i}")]);
+    }
+    let mut m: VecDeque<Vec<u8>> = (0..20).map(|i| format!("seed{i}").into_bytes()).collect();
+    let mut rng = fastrand::Rng::with_seed(11);
+    for i in 0..3000u32 {
+        let v = match rng.u8(0..4) {
+            0 => i.to_string(),
+            1 => format!("v{}", i % 50),
+            2 => format!("item:{}:{}", i % 100, "abc".repeat(10)),
+            _ => "z".repeat(rng.usize(0..200)),
+        }
+        .into_bytes();
+        let cmd: &[u8] = if rng.bool() { b"LPUSH" } else { b"RPUSH" };
+        for key in [&b"l"[..], b"u"] {
+            c.cmd(&[cmd, key, &v]);
+        }
+        if cmd == b"LPUSH" {
+            m.push_front(v);
+        } else {
+            m.push_back(v);
+        }
+    }
+    let f = debug_fields(&mut c, "l");
+    let g = debug_fields(&mut c, "u");
+    assert_eq!(f["encoding"], "quicklist");
+    assert_eq!(f["ql_compressed"], "1");
+    assert_eq!(g["ql_compressed"], "0");
+    assert_eq!(f["ql_listpack_max"], "16");
+    // The same pushes make the same nodes, of the same raw sizes.
+    assert_eq!(f["ql_nodes"], g["ql_nodes"]);
+    assert_eq!(f["ql_uncompressed_size"], g["ql_uncompressed_size"]);
+    let nodes: usize = f["ql_nodes"].parse().unwrap();
+    assert!(nodes > 150, "{nodes} nodes");
+    assert_eq!(
+        f["ql_avg_node"],
+        format!("{:.2}", m.len() as f64 / nodes as f64)
+    );
+    let size: usize = f["ql_uncompressed_size"].parse().unwrap();
+    assert!(size > 100_000, "{size}");
+
+    assert_eq!(c.range("l"), Vec::from(m.clone()));
+    for _ in 0..200 {
+        let i = rng.i64(-(m.len() as i64)..m.len() as i64);
+        let idx = if i < 0 { i + m.len() as i64 } else { i } as usize;
+        assert_eq!(
+            c.cmd(&["LINDEX", "l", &i.to_string()]),
+            R::Bulk(m[idx].clone())
+        );
+    }
+    // Ranges that start and end inside compressed nodes.
+    for _ in 0..50 {
+        let a = rng.usize(0..m.len());
+        let b = rng.usize(a..m.len());
+        let want: Vec<R> = m.range(a..=b).map(|x| R::Bulk(x.clone())).collect();
+        assert_eq!(
+            c.cmd(&["LRANGE", "l", &a.to_string(), &b.to_string()]),
+            R::Arr(want)
+        );
+    }
+    for k in 0..100 {
+        let i = rng.usize(0..m.len());
+        let v = format!("set{k}").into_bytes();
+        assert_eq!(
+            c.cmd(&[&b"LSET"[..], b"l", i.to_string().as_bytes(), &v]),
+            R::Ok("OK".into())
+        );
+        m[i] = v;
+    }
+    for k in 0..50 {
+        let pivot = m[rng.usize(0..m.len())].clone();
+        let at = m.iter().position(|x| *x == pivot).unwrap();
+        let v = format!("ins{k}").into_bytes();
+        c.cmd(&[&b"LINSERT"[..], b"l", b"BEFORE", &pivot, &v]);
+        m.insert(at, v);
+    }
+    let n = c.cmd(&["LREM", "l", "-3", "v7"]);
+    let mut removed = 0;
+    let mut i = m.len();
+    while i > 0 && removed < 3 {
+        i -= 1;
+        if m[i] == b"v7" {
+            m.remove(i);
+            removed += 1;
+        }
+    }
+    assert_eq!(n, R::Int(removed));
+    let want: Vec<R> = m
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| *x == b"v3")
+        .map(|(i, _)| R::Int(i as i64))
+        .collect();
+    assert_eq!(c.cmd(&["LPOS", "l", "v3", "COUNT", "0"]), R::Arr(want));
+    assert_eq!(c.range("l"), Vec::from(m.clone()));
+    // An existing list keeps the depth it was created with.
+    c.cmd(&["CONFIG", "SET", "list-compress-depth", "0"]);
+    c.cmd(&["RPUSH", "l", "after"]);
+    m.push_back(b"after".to_vec());
+    assert_eq!(debug_fields(&mut c, "l")["ql_compressed"], "1");
+    // Pops with a count from both ends, and LTRIM.
+    let got = c.cmd(&["RPOP", "l", "500"]);
+    let want: Vec<R> = (0..500).map(|_| R::Bulk(m.pop_back().unwrap())).collect();
+    assert_eq!(got, R::Arr(want));
+    let got = c.cmd(&["LPOP", "l", "300"]);
+    let want: Vec<R> = (0..300).map(|_| R::Bulk(m.pop_front().unwrap())).collect();
+    assert_eq!(got, R::Arr(want));
+    c.cmd(&["LTRIM", "l", "100", "-1001"]);
+    for _ in 0..100 {
+        m.pop_front();
+    }
+    for _ in 0..1000 {
+        m.pop_back();
+    }
+    assert_eq!(c.range("l"), Vec::from(m.clone()));
+    let mut rev = m.clone();
+    rev.make_contiguous().reverse();
+    let got = c.cmd(&["LMPOP", "1", "l", "RIGHT", "COUNT", "100000"]);
+    let want = R::Arr(vec![
+        R::Bulk(b"l".to_vec()),
+        R::Arr(rev.into_iter().map(R::Bulk).collect()),
+    ]);
+    assert_eq!(got, want);
+    assert_eq!(c.cmd(&["EXISTS", "l"]), R::Int(0));
+}
+
+/// Redis's "SORT STORE quicklist with the right options" (sort.tcl): the
+/// stored list is a quicklist with the server's fill and depth.
+#[test]
+fn sort_store_quicklist_with_the_right_options() {
+    let s = start();
+    let mut c = Conn::new(&s);
+    c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "-1"]);
+    c.cmd(&["CONFIG", "SET", "list-compress-depth", "12"]);
+    let mut args: Vec<String> = vec!["LPUSH".into(), "lst{t}".into()];
+    args.extend(std::iter::repeat_n("1".to_string(), 6000));
+    assert_eq!(c.cmd(&args), R::Int(6000));
+    assert_eq!(
+        c.cmd(&["SORT", "lst{t}", "STORE", "lst_dst{t}"]),
+        R::Int(6000)
+    );
+    assert_eq!(c.enc("lst_dst{t}"), "quicklist");
+    let line = match c.cmd(&["DEBUG", "OBJECT", "lst_dst{t}"]) {
+        R::Ok(l) => l,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        line.contains(" ql_listpack_max:-1 ql_compressed:1 "),
+        "{line}"
+    );
+    assert_eq!(c.cmd(&["LLEN", "lst_dst{t}"]), R::Int(6000));
+    assert_eq!(c.range("lst_dst{t}"), vec![b"1".to_vec(); 6000]);
+    // A listpack has no quicklist fields.
+    c.cmd(&["RPUSH", "small", "a"]);
+    let line = match c.cmd(&["DEBUG", "OBJECT", "small"]) {
+        R::Ok(l) => l,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        line.contains("encoding:listpack") && !line.contains("ql_"),
+        "{line}"
     );
 }

@@ -171,6 +171,10 @@ pub struct Settings {
     /// `list-max-listpack-size`: positive, the most elements of one list
     /// node; negative (-1 to -5), its most bytes (4, 8, 16, 32, 64 KiB).
     pub list_max_listpack_size: AtomicI64,
+    /// `list-compress-depth`: how many nodes at each end of a quicklist
+    /// stay uncompressed (0: none is compressed). A list takes the value
+    /// when it becomes a quicklist and keeps it.
+    pub list_compress_depth: AtomicI64,
     /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: AtomicU64,
     /// `hash-max-listpack-value`.
@@ -200,6 +204,7 @@ impl Default for Settings {
             latency_tracking: AtomicBool::new(true),
             expiry_frozen: std::sync::Arc::new(AtomicBool::new(false)),
             list_max_listpack_size: AtomicI64::new(-2),
+            list_compress_depth: AtomicI64::new(0),
             hash_max_listpack_entries: AtomicU64::new(512),
             hash_max_listpack_value: AtomicU64::new(64),
             set_max_intset_entries: AtomicU64::new(512),

@@ -31,6 +31,23 @@
 //! where LINSERT splits and merges, where elements larger than the node
 //! limit get a node of their own, a "plain" node), because whether a list
 //! is one node decides when it converts back.
+//!
+//! # Compression (`list-compress-depth`)
+//!
+//! A quicklist created while `list-compress-depth` is N > 0 keeps that
+//! depth for life, as Redis's `quicklistCreate(fill, compress)` does: the N
+//! nodes at each end stay raw (pushes and pops only ever touch those), and
+//! every inner node is LZF-compressed when that pays (a node of at least
+//! 48 bytes that LZF shrinks by at least 8, Redis's `MIN_COMPRESS_BYTES`
+//! and `MIN_COMPRESS_IMPROVE`). A node that did not pay is remembered as
+//! tried and left alone until it changes. Operations in the middle (LSET,
+//! LINSERT, LREM, LTRIM) decompress the nodes they change and compress
+//! them again afterwards; reads (LRANGE, LINDEX, LPOS) decompress a node
+//! into a scratch buffer and leave the list as it is, so they need only
+//! `&self`. Only structural changes (a node added or removed) cost anything
+//! at depth 0 or at the ends: a walk over the N end nodes, as quicklist's
+//! `__quicklistCompress`, that makes the nodes which crossed the depth
+//! boundary change state.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,6 +82,14 @@ const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 const FILL_MAX: i64 = (1 << 15) - 1;
 /// Strings up to this long are tried as integers.
 const INT_CANDIDATE_MAX: usize = 20;
+/// Nodes smaller than this (quicklist's `sz`) are never compressed
+/// (`MIN_COMPRESS_BYTES`).
+const MIN_COMPRESS_BYTES: usize = 48;
+/// Compression must save at least this many bytes to be kept
+/// (`MIN_COMPRESS_IMPROVE`).
+const MIN_COMPRESS_IMPROVE: usize = 8;
+/// Largest compress depth: quicklist's field is 16 bits (`COMPRESS_MAX`).
+const COMPRESS_MAX: i64 = (1 << 16) - 1;
 
 /// Elements at least this long get a node of their own, for tests (DEBUG
 /// QUICKLIST-PACKED-THRESHOLD); 0 means "use the fill-based rule".
@@ -165,20 +190,37 @@ fn enc_len(e: Enc<'_>) -> usize {
                 9
             }
         }
-        Enc::Str(s) => {
-            let n = s.len();
-            let hdr = if n < 64 {
-                1
-            } else if n < 4096 {
-                2
-            } else if n as u64 <= u64::from(u32::MAX) {
-                5
-            } else {
-                9
-            };
-            hdr + n
+        Enc::Str(s) => str_hdr_len(s.len()) + s.len(),
+    }
+}
+
+/// Bytes of the encoding header of a string entry of `n` bytes.
+fn str_hdr_len(n: usize) -> usize {
+    if n < 64 {
+        1
+    } else if n < 4096 {
+        2
+    } else if n as u64 <= u64::from(u32::MAX) {
+        5
+    } else {
+        9
+    }
+}
+
+/// The length of the string whose entry takes `entry` bytes (the inverse
+/// of [`entry_len`] for strings, which grows strictly with the length).
+fn str_len_of_entry(entry: usize) -> usize {
+    for hdr in [1, 2, 5, 9] {
+        for bl in [1, 2, 3, 4, 5, 10] {
+            if let Some(n) = entry.checked_sub(hdr + bl)
+                && str_hdr_len(n) == hdr
+                && backlen_len(hdr + n) == bl
+            {
+                return n;
+            }
         }
     }
+    unreachable!("{entry} bytes is no string entry's size")
 }
 
 /// Bytes of the backlen of an entry whose encoding and data take `l`.
@@ -334,7 +376,21 @@ fn elem_text_len(e: Elem<'_>) -> usize {
 // Nodes
 // ---------------------------------------------------------------------------
 
-/// A node: entries in `buf[start..end]`, free space around them.
+/// A node's compression state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lzf {
+    /// Entries uncompressed in `buf[start..end]`.
+    Raw,
+    /// Uncompressed, and compressing these very entries did not pay: not
+    /// tried again until the node is made raw to be changed.
+    Tried,
+    /// `buf` (all of it) is the LZF form of `raw` bytes of entries (32
+    /// bits keep the node small; larger nodes are not compressed).
+    Packed { raw: u32 },
+}
+
+/// A node: entries in `buf[start..end]`, free space around them, or, when
+/// compressed, their LZF form in `buf`.
 #[derive(Clone)]
 struct Node {
     buf: Box<[u8]>,
@@ -343,6 +399,45 @@ struct Node {
     count: u32,
     /// A quicklist "plain" node: one element too large for a packed node.
     plain: bool,
+    lzf: Lzf,
+}
+
+/// A node's entries laid out for reading: the node's own buffer, or its
+/// decompressed copy.
+struct View<'b> {
+    buf: &'b [u8],
+    start: usize,
+    end: usize,
+    count: usize,
+}
+
+impl View<'_> {
+    /// Byte position of the entry at `offset` (0-based from the node's
+    /// head), walking from whichever end is closer.
+    fn pos_of(&self, offset: usize) -> usize {
+        if offset <= self.count / 2 {
+            let mut p = self.start;
+            for _ in 0..offset {
+                p += read_entry(self.buf, p).1;
+            }
+            p
+        } else {
+            let mut q = self.end;
+            for _ in 0..self.count - offset {
+                q = entry_start_before(self.buf, q);
+            }
+            q
+        }
+    }
+}
+
+/// Decompresses `raw` bytes of entries. Only data this module compressed
+/// is ever given, so a failure is a bug, not a client's doing.
+fn inflate(z: &[u8], raw: usize) -> Vec<u8> {
+    match lzf::decompress(z, raw) {
+        Ok(v) if v.len() == raw => v,
+        _ => unreachable!("a list node's LZF data does not decompress"),
+    }
 }
 
 impl Node {
@@ -356,6 +451,7 @@ impl Node {
             end: n,
             count: 1,
             plain,
+            lzf: Lzf::Raw,
         }
     }
 
@@ -368,8 +464,18 @@ impl Node {
     }
 
     /// quicklist's `node->sz`: `lpBytes` for a packed node, the element's
-    /// length for a plain one.
+    /// length for a plain one (compressed or not).
     fn sz(&self) -> usize {
+        if let Lzf::Packed { raw } = self.lzf {
+            let raw = raw as usize;
+            // A compressed plain node holds a string: integers are too
+            // short to be compressed.
+            return if self.plain {
+                str_len_of_entry(raw)
+            } else {
+                raw + LP_OVERHEAD
+            };
+        }
         if self.plain {
             let (e, _) = read_entry(&self.buf, self.start);
             elem_text_len(e)
@@ -378,8 +484,88 @@ impl Node {
         }
     }
 
+    fn is_compressed(&self) -> bool {
+        matches!(self.lzf, Lzf::Packed { .. })
+    }
+
+    /// Its entries for reading, decompressed into `scratch` if need be.
+    fn view<'b>(&'b self, scratch: &'b mut Vec<u8>) -> View<'b> {
+        match self.lzf {
+            Lzf::Packed { raw } => {
+                let raw = raw as usize;
+                *scratch = inflate(&self.buf, raw);
+                View {
+                    buf: scratch,
+                    start: 0,
+                    end: raw,
+                    count: self.count(),
+                }
+            }
+            _ => self.raw_view(),
+        }
+    }
+
+    /// Its entries, which must be uncompressed.
+    fn raw_view(&self) -> View<'_> {
+        debug_assert!(!self.is_compressed());
+        View {
+            buf: &self.buf,
+            start: self.start,
+            end: self.end,
+            count: self.count(),
+        }
+    }
+
+    /// Tries to compress it (`__quicklistCompressNode`): kept only for a
+    /// node of at least `MIN_COMPRESS_BYTES` that LZF shrinks by at least
+    /// `MIN_COMPRESS_IMPROVE`. Either way the attempt is remembered.
+    fn compress(&mut self) {
+        if self.lzf != Lzf::Raw {
+            return;
+        }
+        self.lzf = Lzf::Tried;
+        let sz = self.sz();
+        if sz < MIN_COMPRESS_BYTES {
+            return;
+        }
+        let raw = &self.buf[self.start..self.end];
+        let Ok(raw_len) = u32::try_from(raw.len()) else {
+            return;
+        };
+        // lzf refuses input it cannot shrink: the node stays raw.
+        if let Ok(z) = lzf::compress(raw)
+            && z.len() + MIN_COMPRESS_IMPROVE < raw.len()
+        {
+            self.buf = z.into_boxed_slice();
+            self.start = 0;
+            self.end = self.buf.len();
+            self.lzf = Lzf::Packed { raw: raw_len };
+        }
+    }
+
+    /// Makes it uncompressed and changeable (forgetting a failed attempt,
+    /// since it is about to change). Returns whether it was compressed.
+    fn make_raw(&mut self) -> bool {
+        match self.lzf {
+            Lzf::Raw => false,
+            Lzf::Tried => {
+                self.lzf = Lzf::Raw;
+                false
+            }
+            Lzf::Packed { raw } => {
+                let raw = raw as usize;
+                self.buf = inflate(&self.buf, raw).into_boxed_slice();
+                self.start = 0;
+                self.end = raw;
+                self.lzf = Lzf::Raw;
+                true
+            }
+        }
+    }
+
     /// Makes room for `n` more bytes at the front (`back` false) or back.
     fn make_room(&mut self, n: usize, back: bool, hint: usize) {
+        debug_assert_eq!(self.lzf, Lzf::Raw);
         let cap = self.buf.len();
         let len = self.bytes();
         if (back && cap - self.end >= n) || (!back && self.start >= n) {
@@ -410,6 +596,7 @@ impl Node {
 
     /// Gives back memory when the entries use under a quarter of it.
     fn maybe_shrink(&mut self) {
+        debug_assert_eq!(self.lzf, Lzf::Raw);
         let cap = self.buf.len();
         let len = self.bytes();
         if cap > 64 && len * 4 < cap {
@@ -443,6 +630,7 @@ impl Node {
     /// Replaces bytes `a..b` (inside the entries) with `m` bytes written by
     /// `fill`, moving whichever side of the gap is shorter.
     fn splice(&mut self, a: usize, b: usize, m: usize, hint: usize, fill: impl FnOnce(&mut [u8])) {
+        debug_assert_eq!(self.lzf, Lzf::Raw);
         let old = b - a;
         if m > old {
             let d = m - old;
@@ -485,23 +673,9 @@ impl Node {
         }
     }
 
-    /// Byte position of the entry at `offset` (0-based from the node's
-    /// head), walking from whichever end is closer.
+    /// Byte position of the entry at `offset` in an uncompressed node.
     fn pos_of(&self, offset: usize) -> usize {
-        let count = self.count();
-        if offset <= count / 2 {
-            let mut p = self.start;
-            for _ in 0..offset {
-                p += read_entry(&self.buf, p).1;
-            }
-            p
-        } else {
-            let mut q = self.end;
-            for _ in 0..count - offset {
-                q = entry_start_before(&self.buf, q);
-            }
-            q
-        }
+        self.raw_view().pos_of(offset)
     }
 
     fn entry_at(&self, p: usize) -> (Elem<'_>, usize) {
@@ -523,6 +697,7 @@ impl Node {
     /// returned node takes those before `offset` and this node keeps
     /// `offset..` (`_quicklistSplitNode`).
     fn split(&mut self, offset: usize, after: bool) -> Node {
+        debug_assert_eq!(self.lzf, Lzf::Raw);
         let cut_at = if after { offset + 1 } else { offset };
         let p = self.pos_of(cut_at);
         let (left, right) = (&self.buf[self.start..p], &self.buf[p..self.end]);
@@ -537,6 +712,7 @@ impl Node {
                 cut_at as u32
             },
             plain: false,
+            lzf: Lzf::Raw,
         };
         if after {
             self.end = p;
@@ -550,6 +726,7 @@ impl Node {
 
     /// Appends the entries of `other` (which follows this node).
     fn append_node(&mut self, other: &Node, hint: usize) {
+        debug_assert_eq!(other.lzf, Lzf::Raw);
         let n = other.bytes();
         self.make_room(n, true, hint);
         self.buf[self.end..self.end + n].copy_from_slice(&other.buf[other.start..other.end]);
@@ -577,6 +754,8 @@ pub struct List {
     /// The quicklist's fill, fixed when it became a quicklist (Redis sets
     /// it at creation: a later CONFIG SET does not change it).
     fill: i32,
+    /// The quicklist's compress depth, fixed likewise; 0: no compression.
+    compress: u16,
 }
 
 impl std::fmt::Debug for List {
@@ -585,6 +764,7 @@ impl std::fmt::Debug for List {
             .field("len", &self.len)
             .field("encoding", &self.encoding_name())
             .field("nodes", &self.nodes.len())
+            .field("compress", &self.compress)
             .finish()
     }
 }
@@ -653,6 +833,29 @@ impl List {
         self.nodes.len()
     }
 
+    /// The quicklist's fill, set when it became one (DEBUG OBJECT's
+    /// `ql_listpack_max`).
+    pub fn quicklist_fill(&self) -> i32 {
+        self.fill
+    }
+
+    /// The quicklist's compress depth, set when it became one (0: none).
+    pub fn compress_depth(&self) -> u16 {
+        self.compress
+    }
+
+    /// The sum of its nodes' uncompressed sizes as quicklist counts them
+    /// (listpack bytes, a plain node's element length): DEBUG OBJECT's
+    /// `ql_uncompressed_size`.
+    pub fn uncompressed_size(&self) -> usize {
+        self.nodes.iter().map(Node::sz).sum()
+    }
+
+    /// How many of its nodes are compressed, for DEBUG and tests.
+    pub fn compressed_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_compressed()).count()
+    }
+
     /// Bytes of memory it uses, for MEMORY USAGE.
     pub fn memory_usage(&self) -> usize {
         std::mem::size_of::<Self>()
@@ -662,69 +865,55 @@ impl List {
 
     /// Calls `f` with its elements from head to tail.
     pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
-        for e in self.iter() {
+        self.visit(0, false, |e| {
             e.with_bytes(&mut f);
-        }
+            true
+        });
     }
 
-    /// Its elements from head to tail.
-    pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            list: self,
-            node: 0,
-            pos: self.nodes.front().map_or(0, |n| n.start),
-            left: self.len,
+    /// Calls `f` with its elements from position `from` (0-based; nothing
+    /// happens past the end) towards the tail or, with `reverse`, towards
+    /// the head, until `f` returns false or the list ends. Compressed nodes
+    /// are decompressed into a scratch buffer, the list is left as it is.
+    pub fn visit(&self, from: usize, reverse: bool, mut f: impl FnMut(Elem<'_>) -> bool) {
+        if from >= self.len {
+            return;
         }
-    }
-
-    /// Its elements from `index` (0-based, must be below `len()`) towards
-    /// the tail.
-    pub fn iter_from(&self, index: usize) -> Iter<'_> {
-        if index >= self.len {
-            return Iter {
-                list: self,
-                node: self.nodes.len(),
-                pos: 0,
-                left: 0,
-            };
-        }
-        let (ni, off) = self.locate(index);
-        Iter {
-            list: self,
-            node: ni,
-            pos: self.nodes[ni].pos_of(off),
-            left: self.len - index,
-        }
-    }
-
-    /// Its elements from `index` (0-based, must be below `len()`) towards
-    /// the head.
-    pub fn rev_iter_from(&self, index: usize) -> RevIter<'_> {
-        if index >= self.len {
-            return RevIter {
-                list: self,
-                node: 0,
-                end: 0,
-                left: 0,
-            };
-        }
-        let (ni, off) = self.locate(index);
-        let node = &self.nodes[ni];
-        let p = node.pos_of(off);
-        let end = p + node.entry_at(p).1;
-        RevIter {
-            list: self,
-            node: ni,
-            end,
-            left: index + 1,
-        }
-    }
-
-    /// Its elements from tail to head.
-    pub fn rev_iter(&self) -> RevIter<'_> {
-        match self.len {
-            0 => self.rev_iter_from(0),
-            n => self.rev_iter_from(n - 1),
+        let (mut ni, off) = self.locate(from);
+        let mut first = Some(off);
+        let mut scratch = Vec::new();
+        while let Some(node) = self.nodes.get(ni) {
+            let v = node.view(&mut scratch);
+            if reverse {
+                let mut q = match first.take() {
+                    Some(o) => {
+                        let p = v.pos_of(o);
+                        p + read_entry(v.buf, p).1
+                    }
+                    None => v.end,
+                };
+                while q > v.start {
+                    let p = entry_start_before(v.buf, q);
+                    if !f(read_entry(v.buf, p).0) {
+                        return;
+                    }
+                    q = p;
+                }
+                let Some(prev) = ni.checked_sub(1) else {
+                    return;
+                };
+                ni = prev;
+            } else {
+                let mut p = first.take().map_or(v.start, |o| v.pos_of(o));
+                while p < v.end {
+                    let (e, n) = read_entry(v.buf, p);
+                    if !f(e) {
+                        return;
+                    }
+                    p += n;
+                }
+                ni += 1;
+            }
         }
     }
 
@@ -763,20 +952,19 @@ impl List {
         (0..len).contains(&i).then_some(i as usize)
     }
 
-    /// Element at a Redis index (negative counts from the tail): LINDEX.
-    pub fn get(&self, index: i64) -> Option<Elem<'_>> {
+    /// Calls `f` with the element at a Redis index (negative counts from
+    /// the tail), LINDEX; `None` if the index is out of range.
+    pub fn get_with<R>(&self, index: i64, f: impl FnOnce(Elem<'_>) -> R) -> Option<R> {
         let i = self.resolve_index(index)?;
         let (ni, off) = self.locate(i);
-        let n = &self.nodes[ni];
-        Some(n.entry_at(n.pos_of(off)).0)
+        let mut scratch = Vec::new();
+        let v = self.nodes[ni].view(&mut scratch);
+        Some(f(read_entry(v.buf, v.pos_of(off)).0))
     }
 
-    /// The element at an end.
-    pub fn peek(&self, end: End) -> Option<Elem<'_>> {
-        match end {
-            End::Head => self.iter().next(),
-            End::Tail => self.rev_iter().next(),
-        }
+    /// The element at a Redis index, copied.
+    pub fn get(&self, index: i64) -> Option<Vec<u8>> {
+        self.get_with(index, |e| e.to_vec())
     }
 
     fn hint(&self, fill_setting: i64) -> usize {
@@ -790,8 +978,9 @@ impl List {
     /// Before adding elements of `add_bytes` bytes in all (`add_count` of
     /// them), converts a listpack that would pass the limit `fill` (the
     /// current `list-max-listpack-size`) to a quicklist, as Redis's
-    /// `listTypeTryConversionAppend`.
-    pub fn grow_check(&mut self, fill: i64, add_bytes: usize, add_count: usize) {
+    /// `listTypeTryConversionAppend`; the quicklist keeps `fill` and
+    /// `compress` (the current `list-compress-depth`) for life.
+    pub fn grow_check(&mut self, fill: i64, compress: i64, add_bytes: usize, add_count: usize) {
         if self.quicklist {
             return;
         }
@@ -801,13 +990,14 @@ impl List {
             lp_bytes.saturating_add(add_bytes),
             self.len.saturating_add(add_count),
         ) {
-            self.make_quicklist(fill);
+            self.make_quicklist(fill, compress);
         }
     }
 
-    fn make_quicklist(&mut self, fill: i64) {
+    fn make_quicklist(&mut self, fill: i64, compress: i64) {
         self.quicklist = true;
         self.fill = fill.clamp(-5, FILL_MAX) as i32;
+        self.compress = compress.clamp(0, COMPRESS_MAX) as u16;
         if self.len == 0 {
             self.nodes.clear();
         }
@@ -824,11 +1014,11 @@ impl List {
     /// `listTypeTryConversion(o, LIST_CONV_AUTO)`, for SORT STORE and
     /// loading): a listpack past the limit becomes a quicklist, a one-node
     /// quicklist within the limit a listpack.
-    pub fn auto_convert(&mut self, fill: i64) {
+    pub fn auto_convert(&mut self, fill: i64, compress: i64) {
         if self.quicklist {
             self.try_to_listpack(fill, false);
         } else {
-            self.grow_check(fill, 0, 0);
+            self.grow_check(fill, compress, 0, 0);
         }
     }
 
@@ -864,26 +1054,50 @@ impl List {
         }
         let qfill = i64::from(self.fill);
         let sz = value.len();
-        if is_large(sz, qfill) {
-            let node = Node::new(e, true);
-            match end {
-                End::Head => self.nodes.push_front(node),
-                End::Tail => self.nodes.push_back(node),
-            }
-            return;
-        }
+        let large = is_large(sz, qfill);
         let target = match end {
             End::Head => self.nodes.front_mut(),
             End::Tail => self.nodes.back_mut(),
         };
         match target {
-            Some(n) if allow_insert(n, qfill, sz) => n.push(e, end, hint),
+            // The end nodes are never compressed.
+            Some(n) if !large && allow_insert(n, qfill, sz) => n.push(e, end, hint),
             _ => {
-                let node = Node::new(e, false);
+                let node = Node::new(e, large);
                 match end {
                     End::Head => self.nodes.push_front(node),
                     End::Tail => self.nodes.push_back(node),
                 }
+                self.settle(0..0, 1);
+            }
+        }
+    }
+
+    /// Restores the compression layout after a change (Redis's
+    /// `__quicklistCompress` walk, from our side): the nodes within the
+    /// depth of either end are made raw, and inner nodes that may be raw
+    /// are compressed: those in `touched` and, when the change added
+    /// `added` nodes, those that were pushed out across the depth boundary.
+    /// Every other inner node is already compressed or known not to pay.
+    fn settle(&mut self, touched: std::ops::Range<usize>, added: usize) {
+        let d = usize::from(self.compress);
+        if d == 0 || !self.quicklist {
+            return;
+        }
+        let n = self.nodes.len();
+        let head_end = d.min(n);
+        let tail_start = n.saturating_sub(d).max(head_end);
+        for i in (0..head_end).chain(tail_start..n) {
+            self.nodes[i].make_raw();
+        }
+        let inner = |r: std::ops::Range<usize>| r.start.max(head_end)..r.end.min(tail_start);
+        for r in [
+            touched,
+            head_end..head_end.saturating_add(added),
+            tail_start.saturating_sub(added)..tail_start,
+        ] {
+            for i in inner(r) {
+                self.nodes[i].compress();
             }
         }
     }
@@ -901,6 +1115,7 @@ impl List {
         let Some(node) = self.nodes.get_mut(ni) else {
             return false;
         };
+        debug_assert_eq!(node.lzf, Lzf::Raw, "end nodes are never compressed");
         let p = match end {
             End::Head => node.start,
             End::Tail => entry_start_before(&node.buf, node.end),
@@ -915,6 +1130,7 @@ impl List {
         self.len -= 1;
         if node.count == 0 {
             self.nodes.remove(ni);
+            self.settle(0..0, 0);
         } else if node.bytes() * 4 < node.capacity() {
             node.maybe_shrink();
         }
@@ -937,6 +1153,7 @@ impl List {
             return;
         }
         let (mut ni, mut off) = self.locate(start);
+        let first = ni;
         let mut left = count;
         while left > 0 {
             let node = &mut self.nodes[ni];
@@ -944,6 +1161,7 @@ impl List {
             if off == 0 && n == node.count() {
                 self.nodes.remove(ni);
             } else {
+                node.make_raw();
                 let p = node.pos_of(off);
                 node.delete_entries(p, n);
                 node.maybe_shrink();
@@ -953,6 +1171,8 @@ impl List {
             self.len -= n;
             off = 0;
         }
+        // The nodes cut short are now at `first` and maybe `first + 1`.
+        self.settle(first..first + 2, 0);
     }
 
     /// Replaces the element at a Redis index (LSET), following quicklist's
@@ -964,6 +1184,16 @@ impl List {
             return false;
         };
         let (ni, off) = self.locate(i);
+        let before = self.nodes.len();
+        self.nodes[ni].make_raw();
+        self.replace_at(ni, off, value, fill);
+        let added = self.nodes.len().saturating_sub(before);
+        self.settle(ni.saturating_sub(2)..ni + 4 + added, added);
+        true
+    }
+
+    /// [`List::set`] on entry `off` of node `ni`, which is uncompressed.
+    fn replace_at(&mut self, ni: usize, off: usize, value: &[u8], fill: i64) {
         let e = classify(value);
         let hint = self.hint(fill);
         let qfill = i64::from(self.fill);
@@ -974,7 +1204,7 @@ impl List {
             let p = node.pos_of(off);
             let old = node.entry_at(p).1;
             node.splice(p, p + old, entry_len(e), hint, |out| write_entry(out, e));
-            return true;
+            return;
         }
         if node.plain {
             if large {
@@ -985,7 +1215,7 @@ impl List {
                 // puts a node before it.
                 self.remove_node(ni);
             }
-            return true;
+            return;
         }
         // A packed node and a large element: the element gets a plain node
         // of its own right after the old one's position.
@@ -1006,7 +1236,6 @@ impl List {
             self.len -= 1;
             self.merge_around(ni + 1, hint);
         }
-        true
     }
 
     fn remove_node(&mut self, ni: usize) {
@@ -1021,11 +1250,13 @@ impl List {
     /// [`List::grow_check`] first).
     pub fn insert(&mut self, pivot: &Needle<'_>, value: &[u8], after: bool, fill: i64) -> bool {
         let mut found = None;
+        let mut scratch = Vec::new();
         'outer: for (ni, node) in self.nodes.iter().enumerate() {
-            let mut p = node.start;
+            let v = node.view(&mut scratch);
+            let mut p = v.start;
             let mut off = 0;
-            while p < node.end {
-                let (e, n) = node.entry_at(p);
+            while p < v.end {
+                let (e, n) = read_entry(v.buf, p);
                 if pivot.matches(e) {
                     found = Some((ni, off));
                     break 'outer;
@@ -1044,6 +1275,15 @@ impl List {
 
     /// Inserts next to entry `off` of node `ni`.
     fn insert_at(&mut self, ni: usize, off: usize, value: &[u8], after: bool, hint: usize) {
+        let before = self.nodes.len();
+        self.nodes[ni].make_raw();
+        self.insert_nodes(ni, off, value, after, hint);
+        let added = self.nodes.len().saturating_sub(before);
+        self.settle(ni.saturating_sub(2)..ni + 4 + added, added);
+    }
+
+    /// [`List::insert_at`] with node `ni` uncompressed.
+    fn insert_nodes(&mut self, ni: usize, off: usize, value: &[u8], after: bool, hint: usize) {
         let e = classify(value);
         self.len += 1;
         if !self.quicklist {
@@ -1095,9 +1335,13 @@ impl List {
             node.splice(p, p, entry_len(e), hint, |out| write_entry(out, e));
             node.count += 1;
         } else if at_tail && avail_next {
-            self.nodes[ni + 1].push(e, End::Head, hint);
+            let next = &mut self.nodes[ni + 1];
+            next.make_raw();
+            next.push(e, End::Head, hint);
         } else if at_head && avail_prev {
-            self.nodes[ni - 1].push(e, End::Tail, hint);
+            let prev = &mut self.nodes[ni - 1];
+            prev.make_raw();
+            prev.push(e, End::Tail, hint);
         } else if at_tail || at_head {
             let at = if after { ni + 1 } else { ni };
             self.nodes.insert(at, Node::new(e, false));
@@ -1144,8 +1388,11 @@ impl List {
 
     /// Merges node `i + 1` into node `i`.
     fn merge(&mut self, i: usize, hint: usize) {
-        if let Some(b) = self.nodes.remove(i + 1) {
-            self.nodes[i].append_node(&b, hint);
+        if let Some(mut b) = self.nodes.remove(i + 1) {
+            b.make_raw();
+            let a = &mut self.nodes[i];
+            a.make_raw();
+            a.append_node(&b, hint);
         }
     }
 
@@ -1162,26 +1409,37 @@ impl List {
         };
         let mut emptied = Vec::new();
         let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut scratch = Vec::new();
+        // Inner nodes (outside the compress depth) are compressed again
+        // once changed; removals only ever move nodes towards the ends.
+        let d = if self.quicklist {
+            usize::from(self.compress)
+        } else {
+            0
+        };
+        let inner = d.min(n)..n.saturating_sub(d);
         for ni in order {
             if limit != 0 && removed == limit {
                 break;
             }
-            let node = &mut self.nodes[ni];
             spans.clear();
+            // Positions found in a decompressed copy are the same in the
+            // node once decompressed: both start at 0.
+            let v = self.nodes[ni].view(&mut scratch);
             if from_tail {
-                let mut q = node.end;
-                while q > node.start && (limit == 0 || removed + spans.len() < limit) {
-                    let p = entry_start_before(&node.buf, q);
-                    if needle.matches(node.entry_at(p).0) {
+                let mut q = v.end;
+                while q > v.start && (limit == 0 || removed + spans.len() < limit) {
+                    let p = entry_start_before(v.buf, q);
+                    if needle.matches(read_entry(v.buf, p).0) {
                         spans.push((p, q));
                     }
                     q = p;
                 }
                 spans.reverse();
             } else {
-                let mut p = node.start;
-                while p < node.end && (limit == 0 || removed + spans.len() < limit) {
-                    let (e, sz) = node.entry_at(p);
+                let mut p = v.start;
+                while p < v.end && (limit == 0 || removed + spans.len() < limit) {
+                    let (e, sz) = read_entry(v.buf, p);
                     if needle.matches(e) {
                         spans.push((p, p + sz));
                     }
@@ -1191,6 +1449,8 @@ impl List {
             if spans.is_empty() {
                 continue;
             }
+            let node = &mut self.nodes[ni];
+            node.make_raw();
             // Compact: move the kept runs left over the removed spans.
             let mut w = spans[0].0;
             for (k, &(_, b)) in spans.iter().enumerate() {
@@ -1206,11 +1466,18 @@ impl List {
                 emptied.push(ni);
             } else {
                 node.maybe_shrink();
+                if d != 0 && inner.contains(&ni) {
+                    node.compress();
+                }
             }
         }
         emptied.sort_unstable();
+        let gone = !emptied.is_empty();
         for ni in emptied.into_iter().rev() {
             self.nodes.remove(ni);
+        }
+        if gone {
+            self.settle(0..0, 0);
         }
         removed
     }
@@ -1234,72 +1501,6 @@ fn allow_merge(a: &Node, b: &Node, fill: i64) -> bool {
     !exceeds_limit(fill, merge_sz, a.count() + b.count())
 }
 
-/// Elements from a position towards the tail.
-pub struct Iter<'a> {
-    list: &'a List,
-    node: usize,
-    pos: usize,
-    left: usize,
-}
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = Elem<'a>;
-
-    fn next(&mut self) -> Option<Elem<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        loop {
-            let node = self.list.nodes.get(self.node)?;
-            if self.pos < node.end {
-                let (e, n) = read_entry(&node.buf, self.pos);
-                self.pos += n;
-                self.left -= 1;
-                return Some(e);
-            }
-            self.node += 1;
-            self.pos = self.list.nodes.get(self.node)?.start;
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-/// Elements from a position towards the head.
-pub struct RevIter<'a> {
-    list: &'a List,
-    node: usize,
-    end: usize,
-    left: usize,
-}
-
-impl<'a> Iterator for RevIter<'a> {
-    type Item = Elem<'a>;
-
-    fn next(&mut self) -> Option<Elem<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        loop {
-            let node = self.list.nodes.get(self.node)?;
-            if self.end > node.start {
-                let p = entry_start_before(&node.buf, self.end);
-                self.end = p;
-                self.left -= 1;
-                return Some(read_entry(&node.buf, p).0);
-            }
-            self.node = self.node.checked_sub(1)?;
-            self.end = self.list.nodes.get(self.node)?.end;
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1307,15 +1508,29 @@ mod tests {
     use std::collections::VecDeque as Model;
 
     fn contents(l: &List) -> Vec<Vec<u8>> {
-        l.iter().map(|e| e.to_vec()).collect()
+        let mut out = Vec::new();
+        l.for_each(|b| out.push(b.to_vec()));
+        out
+    }
+
+    /// Elements from `from` on, towards the tail or the head.
+    fn walk(l: &List, from: usize, reverse: bool) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        l.visit(from, reverse, |e| {
+            out.push(e.to_vec());
+            true
+        });
+        out
     }
 
     fn check(l: &List, m: &Model<Vec<u8>>) {
         let want: Vec<Vec<u8>> = m.iter().cloned().collect();
         assert_eq!(contents(l), want);
-        let mut rev: Vec<Vec<u8>> = l.rev_iter().map(|e| e.to_vec()).collect();
-        rev.reverse();
-        assert_eq!(rev, want);
+        if !want.is_empty() {
+            let mut rev = walk(l, want.len() - 1, true);
+            rev.reverse();
+            assert_eq!(rev, want);
+        }
         assert_eq!(l.len(), m.len());
         assert_eq!(l.nodes.iter().map(Node::count).sum::<usize>(), l.len());
         assert!(l.nodes.iter().all(|n| n.count > 0), "no empty nodes");
@@ -1323,7 +1538,68 @@ mod tests {
             assert!(l.nodes.len() <= 1);
         }
         for (i, v) in want.iter().enumerate() {
-            assert_eq!(l.get(i as i64).map(|e| e.to_vec()).as_ref(), Some(v));
+            assert_eq!(l.get(i as i64).as_ref(), Some(v));
+            if i % 11 != 5 {
+                continue;
+            }
+            assert_eq!(walk(l, i, false), want[i..]);
+            let mut back = walk(l, i, true);
+            back.reverse();
+            assert_eq!(back, want[..=i]);
+        }
+        // Stopping early stops.
+        let mut seen = 0;
+        l.visit(0, false, |_| {
+            seen += 1;
+            seen < 3
+        });
+        assert_eq!(seen, want.len().min(3));
+        check_layout(l);
+    }
+
+    /// The compression layout: the `depth` nodes at each end raw, every
+    /// inner node compressed or tried in vain on its current entries.
+    fn check_layout(l: &List) {
+        let d = usize::from(l.compress);
+        let n = l.nodes.len();
+        if !l.is_quicklist() || d == 0 {
+            assert!(l.nodes.iter().all(|x| x.lzf == Lzf::Raw));
+            return;
+        }
+        for (i, node) in l.nodes.iter().enumerate() {
+            if i < d || i + d >= n {
+                assert_eq!(node.lzf, Lzf::Raw, "node {i} of {n} at depth {d}");
+                continue;
+            }
+            match node.lzf {
+                Lzf::Raw => panic!("inner node {i} of {n} at depth {d} left raw"),
+                Lzf::Tried => {
+                    let raw = &node.buf[node.start..node.end];
+                    let pays = node.sz() >= MIN_COMPRESS_BYTES
+                        && lzf::compress(raw)
+                            .is_ok_and(|z| z.len() + MIN_COMPRESS_IMPROVE < raw.len());
+                    assert!(!pays, "inner node {i} would compress");
+                }
+                Lzf::Packed { raw } => {
+                    let raw = raw as usize;
+                    let entries = inflate(&node.buf, raw);
+                    assert!(node.sz() >= MIN_COMPRESS_BYTES);
+                    assert!(node.buf.len() + MIN_COMPRESS_IMPROVE < raw);
+                    if node.plain {
+                        let (e, n) = read_entry(&entries, 0);
+                        assert_eq!(n, raw);
+                        assert_eq!(node.sz(), e.len());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn string_lengths_come_back_from_entry_sizes() {
+        for n in (0..70_000).chain([1 << 21, (1 << 28) + 3, 5_000_000_000]) {
+            let e = str_hdr_len(n) + n;
+            assert_eq!(str_len_of_entry(e + backlen_len(e)), n);
         }
     }
 
@@ -1375,11 +1651,11 @@ mod tests {
         // Count limit 4: the fifth element makes a quicklist.
         let mut l = List::new();
         for v in [b"a", b"b", b"c", b"d"] {
-            l.grow_check(4, 1, 1);
+            l.grow_check(4, 0, 1, 1);
             l.push(v, End::Tail, 4);
         }
         assert_eq!(l.encoding_name(), "listpack");
-        l.grow_check(4, 1, 1);
+        l.grow_check(4, 0, 1, 1);
         l.push(b"e", End::Tail, 4);
         assert_eq!(l.encoding_name(), "quicklist");
         assert_eq!(l.node_count(), 2);
@@ -1398,7 +1674,7 @@ mod tests {
     fn big_elements_get_plain_nodes() {
         let mut l = List::new();
         let big = vec![b'x'; 9000];
-        l.grow_check(-2, big.len(), 1);
+        l.grow_check(-2, 0, big.len(), 1);
         assert!(l.is_quicklist());
         l.push(&big, End::Tail, -2);
         l.push(b"a", End::Tail, -2);
@@ -1406,8 +1682,126 @@ mod tests {
         assert_eq!(l.node_count(), 3);
         assert!(l.nodes[1].plain);
         l.set(1, b"small", -2);
-        assert_eq!(l.get(1).map(|e| e.to_vec()), Some(b"small".to_vec()));
+        assert_eq!(l.get(1), Some(b"small".to_vec()));
         assert!(l.nodes.iter().all(|n| !n.plain));
+    }
+
+    /// A list of `n` compressible elements pushed at alternate ends, and
+    /// its model.
+    fn build(fill: i64, depth: i64, n: usize) -> (List, Model<Vec<u8>>) {
+        let mut l = List::new();
+        let mut m = Model::new();
+        for i in 0..n {
+            let v = format!("element-{:04}-{}", i % 50, "z".repeat(20)).into_bytes();
+            l.grow_check(fill, depth, v.len(), 1);
+            if i % 2 == 0 {
+                l.push(&v, End::Tail, fill);
+                m.push_back(v);
+            } else {
+                l.push(&v, End::Head, fill);
+                m.push_front(v);
+            }
+        }
+        (l, m)
+    }
+
+    #[test]
+    fn inner_nodes_compress_and_the_ends_stay_raw() {
+        for depth in [1i64, 2, 3] {
+            let fill = 8;
+            let (mut l, mut m) = build(fill, depth, 400);
+            let (twin, _) = build(fill, 0, 400);
+            let d = depth as usize;
+            assert_eq!(l.compress_depth(), depth as u16);
+            assert_eq!(twin.compress_depth(), 0);
+            assert_eq!(l.node_count(), twin.node_count());
+            assert_eq!(l.compressed_nodes(), l.node_count() - 2 * d);
+            assert_eq!(twin.compressed_nodes(), 0);
+            assert_eq!(l.uncompressed_size(), twin.uncompressed_size());
+            assert!(l.memory_usage() * 2 < twin.memory_usage());
+            check(&l, &m);
+
+            // Changes in the middle: LSET, LINSERT, LREM, LTRIM.
+            let mid = (m.len() / 2) as i64;
+            let v = b"replaced-in-the-middle".to_vec();
+            assert!(l.set(mid, &v, fill));
+            m[mid as usize] = v;
+            check(&l, &m);
+            let pivot = m[100].clone();
+            assert!(l.insert(&Needle::new(&pivot), b"inserted", true, fill));
+            let at = m.iter().position(|x| *x == pivot).unwrap_or(0);
+            m.insert(at + 1, b"inserted".to_vec());
+            check(&l, &m);
+            let gone = m[150].clone();
+            let n = l.remove_matching(&Needle::new(&gone), 0, false);
+            let before = m.len();
+            m.retain(|x| *x != gone);
+            assert_eq!(n, before - m.len());
+            check(&l, &m);
+            l.delete_range(37, 120);
+            m.drain(37..157);
+            check(&l, &m);
+            l.set(5, &vec![b'P'; 9000], fill);
+            m[5] = vec![b'P'; 9000];
+            check(&l, &m);
+
+            // Drain from both ends: nodes cross the boundary inwards.
+            let mut head = true;
+            while !m.is_empty() {
+                let end = if head { End::Head } else { End::Tail };
+                let want = if head { m.pop_front() } else { m.pop_back() };
+                assert_eq!(l.pop(end), want);
+                check_layout(&l);
+                head = !head;
+            }
+            assert!(l.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_list_keeps_the_depth_it_was_created_with() {
+        let (mut l, _) = build(4, 0, 100);
+        // A later depth does not apply to an existing quicklist.
+        l.grow_check(4, 2, 10, 1);
+        l.push(b"more", End::Tail, 4);
+        assert_eq!(l.compress_depth(), 0);
+        assert_eq!(l.compressed_nodes(), 0);
+        // A listpack (one node) is never compressed, whatever the depth.
+        let mut lp = List::new();
+        for _ in 0..4 {
+            lp.grow_check(4, 1, 40, 1);
+            lp.push(&[b'a'; 40], End::Tail, 4);
+        }
+        assert_eq!(lp.encoding_name(), "listpack");
+        assert_eq!(lp.compressed_nodes(), 0);
+    }
+
+    #[test]
+    fn incompressible_nodes_stay_raw() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut l = List::new();
+        let mut m = Model::new();
+        for _ in 0..200 {
+            let v: Vec<u8> = (0..40).map(|_| rng.u8(..)).collect();
+            l.grow_check(4, 1, v.len(), 1);
+            l.push(&v, End::Tail, 4);
+            m.push_back(v);
+        }
+        assert!(l.node_count() > 10);
+        assert_eq!(l.compressed_nodes(), 0);
+        check(&l, &m);
+        // Small nodes (under 48 bytes) are not compressed either.
+        let (small, _) = {
+            let mut l = List::new();
+            for i in 0..100 {
+                l.grow_check(2, 1, 2, 1);
+                l.push(format!("{}", i % 10).as_bytes(), End::Tail, 2);
+            }
+            (l, ())
+        };
+        assert!(small.node_count() > 10);
+        assert_eq!(small.compressed_nodes(), 0);
+        check_layout(&small);
     }
 
     #[derive(Debug, Clone)]
@@ -1418,6 +1812,7 @@ mod tests {
         Insert(Vec<u8>, Vec<u8>, bool),
         Rem(Vec<u8>, i64),
         Trim(i64, i64),
+        DelRange(usize, usize),
     }
 
     fn value() -> impl Strategy<Value = Vec<u8>> {
@@ -1425,6 +1820,7 @@ mod tests {
             4 => "[a-c]{1,3}".prop_map(|s| s.into_bytes()),
             2 => (-5000i64..5000).prop_map(|n| n.to_string().into_bytes()),
             1 => (0usize..300).prop_map(|n| vec![b'q'; n]),
+            2 => (1usize..6, 0u8..3).prop_map(|(k, c)| vec![b'x' + c; k * 10]),
             1 => (4000usize..9000).prop_map(|n| vec![b'L'; n]),
         ]
     }
@@ -1437,16 +1833,17 @@ mod tests {
             1 => (value(), value(), any::<bool>()).prop_map(|(p, v, a)| Op::Insert(p, v, a)),
             1 => (value(), -3i64..3).prop_map(|(v, c)| Op::Rem(v, c)),
             1 => (-30i64..30, -30i64..30).prop_map(|(a, b)| Op::Trim(a, b)),
+            1 => (0usize..40, 0usize..10).prop_map(|(a, n)| Op::DelRange(a, n)),
         ]
     }
 
-    fn run(fill: i64, ops: &[Op]) {
+    fn run(fill: i64, depth: i64, ops: &[Op]) {
         let mut l = List::new();
         let mut m: Model<Vec<u8>> = Model::new();
         for op in ops {
             match op.clone() {
                 Op::Push(head, v) => {
-                    l.grow_check(fill, v.len(), 1);
+                    l.grow_check(fill, depth, v.len(), 1);
                     let end = if head { End::Head } else { End::Tail };
                     l.push(&v, end, fill);
                     if head {
@@ -1466,7 +1863,7 @@ mod tests {
                     if l.is_empty() {
                         continue;
                     }
-                    l.grow_check(fill, v.len(), 1);
+                    l.grow_check(fill, depth, v.len(), 1);
                     let ok = l.set(i, &v, fill);
                     let idx = if i < 0 { i + m.len() as i64 } else { i };
                     assert_eq!(ok, (0..m.len() as i64).contains(&idx));
@@ -1479,7 +1876,7 @@ mod tests {
                     if l.is_empty() {
                         continue;
                     }
-                    l.grow_check(fill, v.len(), 1);
+                    l.grow_check(fill, depth, v.len(), 1);
                     let ok = l.insert(&Needle::new(&p), &v, after, fill);
                     let pos = m.iter().position(|x| *x == p);
                     assert_eq!(ok, pos.is_some());
@@ -1544,6 +1941,17 @@ mod tests {
                     }
                     l.shrink_check(fill);
                 }
+                Op::DelRange(a, n) => {
+                    l.delete_range(a, n);
+                    let a = a.min(m.len());
+                    let n = n.min(m.len() - a);
+                    m.drain(a..a + n);
+                    if l.is_empty() {
+                        l = List::new();
+                    } else {
+                        l.shrink_check(fill);
+                    }
+                }
             }
             check(&l, &m);
         }
@@ -1554,7 +1962,14 @@ mod tests {
         #[test]
         fn behaves_like_a_deque(fill in prop_oneof![Just(-2i64), Just(-1), Just(1), Just(3), Just(5)],
                                 ops in proptest::collection::vec(op(), 1..120)) {
-            run(fill, &ops);
+            run(fill, 0, &ops);
+        }
+
+        #[test]
+        fn behaves_like_a_deque_compressed(fill in prop_oneof![Just(-1i64), Just(2), Just(4), Just(8)],
+                                           depth in 1i64..4,
+                                           ops in proptest::collection::vec(op(), 1..250)) {
+            run(fill, depth, &ops);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! use (Redis's `debug.c`). Only allowed with `enable-debug-command`; the
 //! server checks that from the table's PROTECTED flag.
 
+use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use sha1::{Digest, Sha1};
@@ -250,10 +251,25 @@ fn debug_object(ctx: &mut Ctx<'_>) {
     let serialized = e.as_str().map(serialized_len).unwrap_or(0);
     let clock = e.clock();
     let idle = clock::lru_idle_ms(clock, ctx.now_ms) / 1000;
-    let line = format!(
+    let mut line = format!(
         "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         &*e as *const Entry as usize, encoding, serialized, clock, idle
     );
+    // A quicklist's shape, as Redis's debug.c appends it.
+    if let Some(Object::List(l)) = e.as_object()
+        && l.is_quicklist()
+    {
+        let nodes = l.node_count();
+        let _ = write!(
+            line,
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            nodes,
+            l.len() as f64 / nodes as f64,
+            l.quicklist_fill(),
+            u8::from(l.compress_depth() != 0),
+            l.uncompressed_size()
+        );
+    }
     drop(e);
     drop(ks);
     ctx.out.simple(&line);

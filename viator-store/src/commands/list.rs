@@ -433,6 +433,15 @@ fn fill(ctx: &Ctx<'_>) -> i64 {
         .load(Ordering::Relaxed)
 }
 
+/// The current `list-compress-depth`, which a list converted to a
+/// quicklist now keeps for life.
+fn depth(ctx: &Ctx<'_>) -> i64 {
+    ctx.store
+        .settings
+        .list_compress_depth
+        .load(Ordering::Relaxed)
+}
+
 /// The list inside an entry typed as a list.
 fn list_mut(e: &mut Entry) -> Option<&mut List> {
     match e.as_object_mut() {
@@ -508,15 +517,15 @@ fn after_removal(ks: &mut Keyspace<'_>, key: &[u8], fill: i64) {
 /// `from` down to `from+1-n` (towards the head) as an array.
 fn reply_range(ctx: &mut Ctx<'_>, l: &List, from: usize, n: usize, reverse: bool) {
     ctx.out.array(n);
-    if reverse {
-        for e in l.rev_iter_from(from).take(n) {
-            reply_elem(ctx, e);
-        }
-    } else {
-        for e in l.iter_from(from).take(n) {
-            reply_elem(ctx, e);
-        }
+    if n == 0 {
+        return;
     }
+    let mut left = n;
+    l.visit(from, reverse, |e| {
+        reply_elem(ctx, e);
+        left -= 1;
+        left > 0
+    });
 }
 
 /// The inclusive range LRANGE/LTRIM select, `None` when empty.
@@ -569,6 +578,7 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, xx: bool) {
     let key = ctx.arg(1);
     let values = &ctx.args[2..];
     let fill = fill(ctx);
+    let depth = depth(ctx);
     let add_bytes = values
         .iter()
         .map(|v| v.len())
@@ -584,7 +594,7 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, xx: bool) {
                 ctx.out.error(errors::WRONGTYPE);
                 return;
             };
-            l.grow_check(fill, add_bytes, values.len());
+            l.grow_check(fill, depth, add_bytes, values.len());
             for v in values {
                 l.push(v, end, fill);
             }
@@ -600,7 +610,7 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, xx: bool) {
         }
         None => {
             let mut l = List::new();
-            l.grow_check(fill, add_bytes, values.len());
+            l.grow_check(fill, depth, add_bytes, values.len());
             for v in values {
                 l.push(v, end, fill);
             }
@@ -627,6 +637,7 @@ fn linsert(ctx: &mut Ctx<'_>) {
     };
     let (key, pivot, value) = (ctx.arg(1), ctx.arg(3), ctx.arg(4));
     let fill = fill(ctx);
+    let depth = depth(ctx);
     let mut ks = ctx.key(key);
     let mut e = match ks.write_typed(key, ValueType::List) {
         Err(msg) => {
@@ -644,7 +655,7 @@ fn linsert(ctx: &mut Ctx<'_>) {
         return;
     };
     // Redis converts before knowing whether the pivot is there.
-    l.grow_check(fill, value.len(), 1);
+    l.grow_check(fill, depth, value.len(), 1);
     if !l.insert(&Needle::new(pivot), value, after, fill) {
         ctx.out.int(-1);
         return;
@@ -690,9 +701,9 @@ fn lindex(ctx: &mut Ctx<'_>) {
     let Some(index) = ctx.int_arg(2) else {
         return;
     };
-    match list_ref(&e).and_then(|l| l.get(index)) {
-        Some(v) => reply_elem(ctx, v),
-        None => ctx.out.null(),
+    let found = list_ref(&e).and_then(|l| l.get_with(index, |v| reply_elem(ctx, v)));
+    if found.is_none() {
+        ctx.out.null();
     }
 }
 
@@ -797,28 +808,27 @@ fn lpos(ctx: &mut Ctx<'_>) {
     } else {
         maxlen as usize
     };
-    let iter: Box<dyn Iterator<Item = Elem<'_>>> = if from_tail {
-        Box::new(l.rev_iter())
-    } else {
-        Box::new(l.iter())
-    };
     let mut matches: u64 = 0;
     let mut found: Vec<i64> = Vec::new();
     let want = count.max(0) as u64;
-    for (index, e) in iter.enumerate().take(limit) {
+    let mut index = 0;
+    let from = if from_tail { len.saturating_sub(1) } else { 0 };
+    l.visit(from, from_tail, |e| {
+        if index >= limit {
+            return false;
+        }
+        let at = if from_tail { len - index - 1 } else { index };
+        index += 1;
         if !needle.matches(e) {
-            continue;
+            return true;
         }
         matches += 1;
         if matches < rank {
-            continue;
+            return true;
         }
-        let at = if from_tail { len - index - 1 } else { index };
         found.push(at as i64);
-        if count == -1 || (want != 0 && matches - rank + 1 >= want) {
-            break;
-        }
-    }
+        !(count == -1 || (want != 0 && matches - rank + 1 >= want))
+    });
     if count != -1 {
         ctx.out.array(found.len());
         for i in found {
@@ -839,6 +849,7 @@ fn lpos(ctx: &mut Ctx<'_>) {
 fn lset(ctx: &mut Ctx<'_>) {
     let (key, value) = (ctx.arg(1), ctx.arg(3));
     let fill = fill(ctx);
+    let depth = depth(ctx);
     let mut ks = ctx.key(key);
     let mut e = match ks.write_typed(key, ValueType::List) {
         Err(msg) => {
@@ -858,7 +869,7 @@ fn lset(ctx: &mut Ctx<'_>) {
         ctx.out.error(errors::WRONGTYPE);
         return;
     };
-    l.grow_check(fill, value.len(), 1);
+    l.grow_check(fill, depth, value.len(), 1);
     if l.set(index, value, fill) {
         l.shrink_check(fill);
         drop(e);
@@ -1218,6 +1229,7 @@ fn blocking_move(ctx: &mut Ctx<'_>, from: End, to: End, deadline: i64) {
 fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
     let (src, dst) = (ctx.arg(1), ctx.arg(2));
     let fill = fill(ctx);
+    let depth = depth(ctx);
     let mut ks = ctx.keys(&[src, dst]);
     match ks.write_typed(src, ValueType::List) {
         Err(msg) => {
@@ -1260,12 +1272,12 @@ fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
         if let Some(mut e) = ks.write(dst)
             && let Some(l) = list_mut(&mut e)
         {
-            l.grow_check(fill, value.len(), 1);
+            l.grow_check(fill, depth, value.len(), 1);
             l.push(&value, to, fill);
         }
     } else {
         let mut l = List::new();
-        l.grow_check(fill, value.len(), 1);
+        l.grow_check(fill, depth, value.len(), 1);
         l.push(&value, to, fill);
         ks.add(list_entry(dst, l));
     }

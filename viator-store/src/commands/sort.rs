@@ -431,12 +431,16 @@ fn build_list(items: &[Vec<u8>], store: &crate::Store) -> List {
         .settings
         .list_max_listpack_size
         .load(std::sync::atomic::Ordering::Relaxed);
+    let depth = store
+        .settings
+        .list_compress_depth
+        .load(std::sync::atomic::Ordering::Relaxed);
     let mut list = List::new();
     let bytes = items.iter().map(Vec::len).sum();
-    list.grow_check(fill, bytes, items.len());
+    list.grow_check(fill, depth, bytes, items.len());
     for item in items {
         list.push(item, End::Tail, fill);
     }
-    list.auto_convert(fill);
+    list.auto_convert(fill, depth);
     list
 }
