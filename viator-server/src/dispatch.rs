@@ -144,8 +144,15 @@ pub fn dispatch<'s>(
     }
     // Last of the checks, as in Redis: a paused command waits without
     // running (one atomic load when no pause is set).
-    if shared.pause.blocks(cmd.spec.flags) {
-        return After::Paused(cmd.spec.flags);
+    // EXEC carries the flags of the commands it will run.
+    let mut pause_flags = cmd.spec.flags;
+    if cmd.spec.name == "exec"
+        && let Some(m) = &client.multi
+    {
+        pause_flags |= m.flags;
+    }
+    if shared.pause.blocks(pause_flags) {
+        return After::Paused(pause_flags);
     }
     if client.multi.is_some() && store.queue_in_multi(cmd, client, args, out) {
         shared.stats.count_errors(out.take_errors());

@@ -630,16 +630,22 @@ impl<'a> Keyspace<'a> {
     }
 
     /// A random live key of the locked shards, or `None` if there is none.
-    /// Expired keys met on the way are deleted.
+    /// Expired keys met on the way are deleted. While a CLIENT PAUSE keeps
+    /// expired keys in place and every key has a TTL, the hundredth key
+    /// drawn is returned even if its time is up, as Redis's `dbRandomKey`
+    /// does so that RANDOMKEY cannot loop forever.
     pub fn random_key(&mut self) -> Option<Vec<u8>> {
         let cells: Vec<&RefCell<Shard>> = self.cells().collect();
         let total: usize = cells.iter().map(|c| c.borrow().table.len()).sum();
         if total == 0 {
             return None;
         }
+        let volatile: usize = cells.iter().map(|c| c.borrow().expires.len()).sum();
+        let frozen = self.store.settings.expiry_frozen.load(Ordering::Relaxed);
+        let mut maxtries = 100;
         // Bounded tries, as Redis's dbRandomKey gives up on keyspaces where
         // every key is expired only after deleting them.
-        for _ in 0..total.saturating_mul(2).max(16) {
+        for _ in 0..total.saturating_mul(2).max(if frozen { 100 } else { 16 }) {
             // Pick a shard weighted by its size.
             let mut r = fastrand::usize(..total.max(1));
             let mut chosen = cells[0];
@@ -659,6 +665,12 @@ impl<'a> Keyspace<'a> {
                 let e = s.table.at(slot)?;
                 (e.key().to_vec(), hash_key(e.key()))
             };
+            if frozen && volatile >= total {
+                maxtries -= 1;
+                if maxtries == 0 {
+                    return Some(key);
+                }
+            }
             if self.expire_slot(&mut s, slot, hash) {
                 continue;
             }

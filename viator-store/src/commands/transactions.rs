@@ -24,6 +24,10 @@ pub struct MultiState {
     /// Number of commands queued (CLIENT LIST's `multi=`), which stays
     /// while EXEC runs them.
     pub len: usize,
+    /// The command flags of everything queued, ORed: a CLIENT PAUSE of
+    /// writes holds an EXEC whose transaction writes (Redis's
+    /// `mstate.cmd_flags`).
+    pub flags: u64,
 }
 
 /// Redis's reply to EXEC after an error while queueing.
@@ -142,6 +146,7 @@ impl Store {
         m.queued
             .push(args.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
         m.len = m.queued.len();
+        m.flags |= cmd.spec.flags;
         out.simple("QUEUED");
         true
     }
@@ -222,6 +227,7 @@ fn exec(ctx: &mut Ctx<'_>) {
         queued: std::mem::take(&mut m.queued),
         aborted: m.aborted,
         len: m.len,
+        flags: m.flags,
     }) else {
         ctx.out.error("ERR EXEC without MULTI");
         return;
