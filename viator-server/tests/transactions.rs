@@ -170,3 +170,40 @@ fn zset_writes_that_change_nothing_do_not_fail_a_watching_exec() {
     a.cmd(&["ZCARD", "z"]);
     assert_eq!(a.cmd(&["EXEC"]), "nil*");
 }
+
+#[test]
+fn a_write_pause_holds_an_exec_that_writes_but_not_one_that_reads() {
+    let server = start();
+    let mut a = Client::new(&server);
+    let mut b = Client::new(&server);
+    a.cmd(&["MULTI"]);
+    a.cmd(&["GET", "k"]);
+    b.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    assert_eq!(a.cmd(&["EXEC"]), "[nil]");
+    b.cmd(&["CLIENT", "UNPAUSE"]);
+    // Queued before the pause (queueing a write waits for a write pause
+    // too, as in Redis), run after it.
+    a.cmd(&["MULTI"]);
+    a.cmd(&["SET", "k", "v"]);
+    b.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    a.send(&["EXEC"]);
+    assert!(a.quiet_for(100));
+    b.cmd(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(a.read(), "[+OK]");
+}
+
+#[test]
+fn randomkey_returns_an_expired_key_while_expiry_is_paused() {
+    let server = start();
+    let mut a = Client::new(&server);
+    a.cmd(&["MULTI"]);
+    a.cmd(&["SET", "key", "value", "PX", "3"]);
+    a.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]);
+    a.cmd(&["EXEC"]);
+    std::thread::sleep(Duration::from_millis(10));
+    // Every key has a TTL and is past it, but a pause keeps it in place:
+    // RANDOMKEY still answers instead of looping.
+    assert_eq!(a.cmd(&["RANDOMKEY"]), "\"key\"");
+    a.cmd(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(a.cmd(&["RANDOMKEY"]), "nil");
+}
