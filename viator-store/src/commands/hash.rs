@@ -1106,38 +1106,15 @@ fn hscan(ctx: &mut Ctx<'_>) {
         ctx.out.array(0);
         return;
     }
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut novalues = false;
-    let mut i = 3;
-    while i < ctx.argc() {
-        let remaining = ctx.argc() - i;
-        if is_token(ctx.arg(i), "count") && remaining >= 2 {
-            let Some(n) = ctx.int_arg(i + 1) else {
-                return;
-            };
-            if n < 1 {
-                ctx.out.error(errors::SYNTAX);
-                return;
-            }
-            count = n;
-            i += 2;
-        } else if is_token(ctx.arg(i), "match") && remaining >= 2 {
-            let p = ctx.arg(i + 1);
-            pattern = (p != b"*").then_some(p);
-            i += 2;
-        } else if is_token(ctx.arg(i), "novalues") {
-            novalues = true;
-            i += 1;
-        } else if is_token(ctx.arg(i), "noscores") {
-            ctx.out
-                .error("ERR NOSCORES option can only be used in ZSCAN");
-            return;
-        } else {
-            ctx.out.error(errors::SYNTAX);
-            return;
-        }
-    }
+    let Some(super::scan_args::ScanArgs {
+        count,
+        pattern,
+        novalues,
+        ..
+    }) = super::scan_args::parse(ctx, 3, super::scan_args::ScanOf::Hash)
+    else {
+        return;
+    };
     let e = ks.peek(key);
     let Some(h) = e.as_deref().and_then(as_hash) else {
         return;

@@ -933,43 +933,15 @@ fn scan(ctx: &mut Ctx<'_>) {
         ctx.out.error(INVALID_CURSOR);
         return;
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < ctx.argc() {
-        let remaining = ctx.argc() - i;
-        if ctx.arg_is(i, "count") && remaining >= 2 {
-            let Some(n) = ctx.int_arg(i + 1) else {
-                return;
-            };
-            if n < 1 {
-                ctx.out.error(errors::SYNTAX);
-                return;
-            }
-            count = n;
-            i += 2;
-        } else if ctx.arg_is(i, "match") && remaining >= 2 {
-            let p = ctx.arg(i + 1);
-            // "*" matches everything, the empty key included.
-            pattern = (p != b"*").then_some(p);
-            i += 2;
-        } else if ctx.arg_is(i, "type") && remaining >= 2 {
-            type_name = Some(ctx.arg(i + 1));
-            i += 2;
-        } else if ctx.arg_is(i, "novalues") {
-            ctx.out
-                .error("ERR NOVALUES option can only be used in HSCAN");
-            return;
-        } else if ctx.arg_is(i, "noscores") {
-            ctx.out
-                .error("ERR NOSCORES option can only be used in ZSCAN");
-            return;
-        } else {
-            ctx.out.error(errors::SYNTAX);
-            return;
-        }
-    }
+    let Some(super::scan_args::ScanArgs {
+        count,
+        pattern,
+        type_name,
+        ..
+    }) = super::scan_args::parse(ctx, 2, super::scan_args::ScanOf::Keys)
+    else {
+        return;
+    };
     // An unknown type name matches no key (Redis 8 still answers it with an
     // empty iteration rather than an error).
     let type_ok = |e: &Entry| {

@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
+mod scan_args;
 pub mod set;
 pub mod sort;
 pub mod string;

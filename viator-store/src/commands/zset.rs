@@ -2649,36 +2649,15 @@ fn zscan(ctx: &mut Ctx<'_>) {
         }
         Ok(Some(e)) => e,
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut noscores = false;
-    let mut i = 3;
-    while i < ctx.argc() {
-        let remaining = ctx.argc() - i;
-        if ctx.arg_is(i, "count") && remaining >= 2 {
-            let Some(n) = ctx.int_arg(i + 1) else { return };
-            if n < 1 {
-                ctx.out.error(errors::SYNTAX);
-                return;
-            }
-            count = n;
-            i += 2;
-        } else if ctx.arg_is(i, "match") && remaining >= 2 {
-            let p = ctx.arg(i + 1);
-            pattern = (p != b"*").then_some(p);
-            i += 2;
-        } else if ctx.arg_is(i, "noscores") {
-            noscores = true;
-            i += 1;
-        } else if ctx.arg_is(i, "novalues") {
-            ctx.out
-                .error("ERR NOVALUES option can only be used in HSCAN");
-            return;
-        } else {
-            ctx.out.error(errors::SYNTAX);
-            return;
-        }
-    }
+    let Some(super::scan_args::ScanArgs {
+        count,
+        pattern,
+        noscores,
+        ..
+    }) = super::scan_args::parse(ctx, 3, super::scan_args::ScanOf::ZSet)
+    else {
+        return;
+    };
     let Some(z) = zset_of(&entry) else {
         ctx.out.error(errors::WRONGTYPE);
         return;
