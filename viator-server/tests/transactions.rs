@@ -41,9 +41,9 @@ fn watched_keys_that_expire_fail_exec_but_stale_ones_do_not() {
     let server = start();
     let mut a = Client::new(&server);
     a.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    a.cmd(&["SET", "k", "1", "PX", "50"]);
+    a.cmd(&["SET", "k", "1", "PX", "300"]);
     a.cmd(&["WATCH", "k"]);
-    std::thread::sleep(Duration::from_millis(80));
+    std::thread::sleep(Duration::from_millis(350));
     a.cmd(&["MULTI"]);
     a.cmd(&["INCR", "k"]);
     assert_eq!(a.cmd(&["EXEC"]), "nil*");
