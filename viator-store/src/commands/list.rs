@@ -528,31 +528,6 @@ fn reply_range(ctx: &mut Ctx<'_>, l: &List, from: usize, n: usize, reverse: bool
     });
 }
 
-/// The inclusive range LRANGE/LTRIM select, `None` when empty.
-fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 {
-        start.saturating_add(len)
-    } else {
-        start
-    };
-    let mut end = if end < 0 {
-        end.saturating_add(len)
-    } else {
-        end
-    };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 // ---------------------------------------------------------------------------
 // Pushes
 // ---------------------------------------------------------------------------
@@ -731,7 +706,7 @@ fn lrange(ctx: &mut Ctx<'_>) {
         ctx.out.array(0);
         return;
     };
-    match clamp_range(start, end, l.len()) {
+    match super::index_range(start, end, l.len()) {
         None => ctx.out.array(0),
         Some((s, e)) => reply_range(ctx, l, s, e - s + 1, false),
     }
@@ -908,7 +883,7 @@ fn ltrim(ctx: &mut Ctx<'_>) {
             return;
         };
         let len = l.len();
-        let (ltrim, rtrim) = match clamp_range(start, end, len) {
+        let (ltrim, rtrim) = match super::index_range(start, end, len) {
             None => (len, 0),
             Some((s, e)) => (s, len - e - 1),
         };
@@ -1294,13 +1269,16 @@ mod tests {
 
     #[test]
     fn ranges_clamp_like_redis() {
-        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
-        assert_eq!(clamp_range(-100, 100, 5), Some((0, 4)));
-        assert_eq!(clamp_range(3, 1, 5), None);
-        assert_eq!(clamp_range(5, 10, 5), None);
-        assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
-        assert_eq!(clamp_range(i64::MAX, i64::MIN, 5), None);
-        assert_eq!(clamp_range(-1, -1, 0), None);
+        assert_eq!(crate::commands::index_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(crate::commands::index_range(-100, 100, 5), Some((0, 4)));
+        assert_eq!(crate::commands::index_range(3, 1, 5), None);
+        assert_eq!(crate::commands::index_range(5, 10, 5), None);
+        assert_eq!(
+            crate::commands::index_range(i64::MIN, i64::MAX, 5),
+            Some((0, 4))
+        );
+        assert_eq!(crate::commands::index_range(i64::MAX, i64::MIN, 5), None);
+        assert_eq!(crate::commands::index_range(-1, -1, 0), None);
     }
 
     #[test]

@@ -38,3 +38,18 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     .into_iter()
     .flatten()
 }
+
+/// Redis's index range sanitizing (LRANGE, LTRIM, ZRANGE by rank...):
+/// negative indexes count from the end, the start is clamped to 0 and the
+/// end to the last element. `None` for an empty range, else the inclusive
+/// `(start, end)`.
+pub(crate) fn index_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let from_end = |i: i64| if i < 0 { i.saturating_add(len) } else { i };
+    let start = from_end(start).max(0);
+    let end = from_end(end);
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}

@@ -1146,32 +1146,6 @@ fn lex_span(z: &ZSet, min: LexBound<'_>, max: LexBound<'_>) -> (usize, usize) {
     (lo, hi.max(lo))
 }
 
-/// Redis's rank sanitizing: negative indexes count from the end; `None`
-/// for an empty range, else the inclusive `(start, end)`.
-fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 {
-        llen.saturating_add(start)
-    } else {
-        start
-    };
-    let mut end = if end < 0 {
-        llen.saturating_add(end)
-    } else {
-        end
-    };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 /// Writes the header of a reply of `n` members.
 fn members_header(out: &mut ReplyBuf, n: usize, withscores: bool) {
     if withscores && !out.is_resp3() {
@@ -1227,7 +1201,7 @@ fn select(z: &ZSet, range: Range<'_>, rev: bool, offset: i64, limit: i64) -> Sel
     let len = z.len();
     let (lo, hi) = match range {
         Range::Rank(start, end) => {
-            let Some((s, e)) = rank_span(start, end, len) else {
+            let Some((s, e)) = super::index_range(start, end, len) else {
                 return Selection::EMPTY;
             };
             return if rev {
@@ -1930,7 +1904,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, kind: Kind) {
         Ok(Some(mut e)) => {
             let Some(z) = zset_of_mut(&mut e) else { return };
             let (lo, hi) = match range {
-                Range::Rank(a, b) => match rank_span(a, b, z.len()) {
+                Range::Rank(a, b) => match super::index_range(a, b, z.len()) {
                     Some((s, e)) => (s, e + 1),
                     None => (0, 0),
                 },
