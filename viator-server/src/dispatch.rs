@@ -126,9 +126,12 @@ pub fn dispatch<'s>(
     // Recorded at lookup, before any check and before the call, as Redis
     // does. Other clients see it once the batch ends (as in Redis, which
     // serves one client's whole batch before anyone else); a subcommand
-    // (CLIENT LIST or INFO of itself) needs it now.
+    // (CLIENT LIST or INFO of itself) needs it now, and so does EXEC, whose
+    // queued commands may ask for the client's own line.
     batch.last = Some(Some(cmd));
-    if cmd.full_name.len() != cmd.spec.name.len() || cmd.spec.name == "exec" {
+    if cmd.full_name.len() != cmd.spec.name.len()
+        || (client.multi.is_some() && cmd.spec.name == "exec")
+    {
         set_last_cmd(entry, Some(cmd));
     }
     if let Some(err) = refuse(shared, client, entry, cmd) {
@@ -146,8 +149,8 @@ pub fn dispatch<'s>(
     // running (one atomic load when no pause is set).
     // EXEC carries the flags of the commands it will run.
     let mut pause_flags = cmd.spec.flags;
-    if cmd.spec.name == "exec"
-        && let Some(m) = &client.multi
+    if let Some(m) = &client.multi
+        && cmd.spec.name == "exec"
     {
         pause_flags |= m.flags;
     }

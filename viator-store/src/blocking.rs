@@ -237,11 +237,6 @@ impl Blocking {
             .count()
     }
 
-    /// Whether the client `id` is blocked on keys.
-    pub fn is_blocked(&self, id: u64) -> bool {
-        self.blocked_clients() > 0 && self.inner.lock().waiters.contains_key(&id)
-    }
-
     fn register(&self, w: Waiter) {
         let id = w.client.id;
         let mut inner = self.inner.lock();
@@ -486,11 +481,6 @@ impl Ctx<'_> {
         });
         self.client.blocked = true;
         self.client.block_deadline = deadline_ms;
-    }
-
-    /// Writes the reply of a blocked command whose time ran out.
-    pub fn write_timeout_reply(&mut self, reply: TimeoutReply) {
-        reply.write(self.out);
     }
 
     /// Tells blocked clients that `key` (in the client's database) may now

@@ -20,6 +20,19 @@ pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (prot
 /// An offset argument is out of range.
 pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
 
+/// A count that must not be negative (LPOP/SPOP/ZPOPMIN count...).
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+/// A number out of its allowed range, without more detail.
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+/// LMPOP, ZMPOP, SINTERCARD, ZINTERCARD... with `numkeys` below 1.
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+/// LMPOP/ZMPOP with COUNT below 1.
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+/// SINTERCARD/ZINTERCARD with a negative LIMIT.
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+/// SCAN and friends with a cursor that does not parse.
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+
 /// `ERR wrong number of arguments for '<name>' command`.
 pub fn wrong_arity(full_name: &str) -> String {
     format!("ERR wrong number of arguments for '{full_name}' command")

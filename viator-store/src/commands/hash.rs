@@ -37,8 +37,6 @@ const NUMFIELDS_MISMATCH: &str = "ERR The `numfields` parameter must match the n
 const NEGATIVE_EXPIRE: &str = "ERR invalid expire time, must be >= 0";
 const NOT_INT_VALUE: &str = "ERR hash value is not an integer";
 const NOT_FLOAT_VALUE: &str = "ERR hash value is not a float";
-/// HRANDFIELD count with WITHVALUES beyond half the i64 range.
-const OUT_OF_RANGE: &str = "ERR value is out of range";
 /// HRANDFIELD replies are built in memory: counts past this are refused
 /// rather than filling memory (Redis streams them until the client's
 /// output buffer limit closes the connection).
@@ -1002,7 +1000,7 @@ fn hrandfield(ctx: &mut Ctx<'_>) {
         return;
     }
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
-        ctx.out.error(OUT_OF_RANGE);
+        ctx.out.error(errors::OUT_OF_RANGE);
         return;
     }
     let mut ks = ctx.key(key);
@@ -1037,7 +1035,7 @@ fn hrandfield(ctx: &mut Ctx<'_>) {
     if l < 0 || count == 1 {
         // Case 1: with repetitions, sampled independently.
         if count > HRANDFIELD_MAX {
-            out.error(OUT_OF_RANGE);
+            out.error(errors::OUT_OF_RANGE);
             return;
         }
         header(out, count as usize);
@@ -1088,8 +1086,7 @@ fn hrandfield(ctx: &mut Ctx<'_>) {
 
 fn hscan(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
-    let Some(cursor) = super::keys::parse_cursor(ctx.arg(2)) else {
-        ctx.out.error("ERR invalid cursor");
+    let Some(cursor) = super::scan_args::cursor_arg(ctx, 2) else {
         return;
     };
     let mut ks = ctx.key(key);

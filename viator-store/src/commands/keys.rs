@@ -29,8 +29,6 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 const FREQ_NOT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 /// OBJECT IDLETIME with an LFU policy.
 const IDLETIME_LFU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-/// A SCAN cursor that is not an unsigned 64-bit number.
-const INVALID_CURSOR: &str = "ERR invalid cursor";
 /// The body of OBJECT HELP (Redis's `objectCommand` help array).
 const OBJECT_HELP: &[&str] = &[
     "ENCODING <key>",
@@ -623,41 +621,6 @@ fn encoding_name(e: &Entry) -> &'static str {
     }
 }
 
-/// Parses a SCAN cursor as Redis 7.2+'s `parseScanCursorOrReply`, which
-/// calls `string2ull`: a canonical integer must not be negative; anything
-/// else goes through C's `strtoull(s, &end, 10)`, which skips leading
-/// blanks, takes a sign (`-05` wraps around as C does), and must consume
-/// the whole string without overflow. The string ends at a NUL byte, as the
-/// C string does. (Redis 7.0 used `strtoul` with other rules: an empty
-/// cursor and `-1` were accepted, a leading blank refused.)
-pub(crate) fn parse_cursor(s: &[u8]) -> Option<u64> {
-    let s = s.split(|&b| b == 0).next().unwrap_or(b"");
-    if let Some(n) = viator_types::number::parse_i64(s) {
-        return u64::try_from(n).ok();
-    }
-    let blanks = s
-        .iter()
-        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .count();
-    let s = &s[blanks..];
-    let (negative, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
-
 /// Frees the contents of flushed shards, never under the locks: inline for
 /// SYNC and for a small ASYNC flush, on a background thread for a larger
 /// ASYNC one.
@@ -929,8 +892,7 @@ fn keys(ctx: &mut Ctx<'_>) {
 /// looked up directly and the iteration ends at once, which returns exactly
 /// what a full iteration would.
 fn scan(ctx: &mut Ctx<'_>) {
-    let Some(cursor) = parse_cursor(ctx.arg(1)) else {
-        ctx.out.error(INVALID_CURSOR);
+    let Some(cursor) = super::scan_args::cursor_arg(ctx, 1) else {
         return;
     };
     let Some(super::scan_args::ScanArgs {

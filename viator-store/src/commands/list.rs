@@ -40,12 +40,6 @@ const RANK_OUT_OF_RANGE: &str =
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 /// LPOS MAXLEN below zero or not a number.
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-/// LPOP/RPOP count below zero or not a number.
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-/// LMPOP/BLMPOP numkeys below one or not a number.
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-/// LMPOP/BLMPOP COUNT below one or not a number.
-const MPOP_COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 const PUSH_COMPLEXITY: &str = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 const POP_COMPLEXITY: &str = "O(N) where N is the number of elements returned";
@@ -952,7 +946,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, end: End) {
         return;
     }
     let count = if ctx.argc() == 3 {
-        let Some(c) = range_arg(ctx, 2, 0, i64::MAX, MUST_BE_POSITIVE) else {
+        let Some(c) = range_arg(ctx, 2, 0, i64::MAX, errors::MUST_BE_POSITIVE) else {
             return;
         };
         Some(c as u64)
@@ -1070,7 +1064,7 @@ fn mpop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: Option<u64>) -
 /// (`lmpopGenericCommand`), with COUNT (1 if absent). Writes the error and
 /// returns `None` on a bad request.
 fn parse_mpop<'a>(ctx: &mut Ctx<'a>, numkeys_idx: usize) -> Option<(Vec<&'a [u8]>, End, u64)> {
-    let numkeys = range_arg(ctx, numkeys_idx, 1, i64::MAX, NUMKEYS_POSITIVE)? as u64;
+    let numkeys = range_arg(ctx, numkeys_idx, 1, i64::MAX, errors::NUMKEYS_POSITIVE)? as u64;
     let where_idx = (numkeys_idx as u64)
         .checked_add(numkeys)
         .and_then(|v| v.checked_add(1))
@@ -1086,7 +1080,7 @@ fn parse_mpop<'a>(ctx: &mut Ctx<'a>, numkeys_idx: usize) -> Option<(Vec<&'a [u8]
     while j < ctx.argc() {
         if count.is_none() && is_token(ctx.arg(j), "COUNT") && j + 1 < ctx.argc() {
             j += 1;
-            count = Some(range_arg(ctx, j, 1, i64::MAX, MPOP_COUNT_POSITIVE)? as u64);
+            count = Some(range_arg(ctx, j, 1, i64::MAX, errors::COUNT_POSITIVE)? as u64);
         } else {
             ctx.out.error(errors::SYNTAX);
             return None;

@@ -86,3 +86,48 @@ pub(crate) fn parse<'a>(ctx: &mut Ctx<'a>, from: usize, of: ScanOf) -> Option<Sc
     }
     Some(a)
 }
+
+/// Argument `i` as a SCAN cursor, or `ERR invalid cursor` written to the
+/// reply.
+pub(crate) fn cursor_arg(ctx: &mut Ctx<'_>, i: usize) -> Option<u64> {
+    let cursor = parse_cursor(ctx.arg(i));
+    if cursor.is_none() {
+        ctx.out.error(errors::INVALID_CURSOR);
+    }
+    cursor
+}
+
+/// Parses a SCAN cursor as Redis 7.2+'s `parseScanCursorOrReply`, which
+/// calls `string2ull`: a canonical integer must not be negative; anything
+/// else goes through C's `strtoull(s, &end, 10)`, which skips leading
+/// blanks, takes a sign (`-05` wraps around as C does), and must consume
+/// the whole string without overflow. The string ends at a NUL byte, as the
+/// C string does. (Redis 7.0 used `strtoul` with other rules: an empty
+/// cursor and `-1` were accepted, a leading blank refused.)
+fn parse_cursor(s: &[u8]) -> Option<u64> {
+    let s = s.split(|&b| b == 0).next().unwrap_or(b"");
+    if let Some(n) = viator_types::number::parse_i64(s) {
+        return u64::try_from(n).ok();
+    }
+    let blanks = s
+        .iter()
+        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
+    let s = &s[blanks..];
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}

@@ -49,9 +49,6 @@ use crate::Lookup;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
-/// SPOP's count error, for a negative count and for one that does not
-/// parse (`getPositiveLongFromObjectOrReply`).
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// SRANDMEMBER's count error for -2^63, whose absolute value has no i64.
 const SRANDMEMBER_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
@@ -59,14 +56,8 @@ const SRANDMEMBER_RANGE: &str =
 /// (Viator's own limit; see the module docs).
 const REPLY_TOO_LARGE: &str =
     "ERR value is out of range, the reply would exceed proto-max-bulk-len";
-/// SINTERCARD numkeys below 1 or not a number.
-const BAD_NUMKEYS: &str = "ERR numkeys should be greater than 0";
 /// SINTERCARD numkeys beyond the arguments.
 const TOO_MANY_KEYS: &str = "ERR Number of keys can't be greater than number of args";
-/// SINTERCARD LIMIT negative or not a number.
-const BAD_LIMIT: &str = "ERR LIMIT can't be negative";
-/// SSCAN with an unparsable cursor.
-const INVALID_CURSOR: &str = "ERR invalid cursor";
 
 /// The fewest bytes one element of an array reply takes (`$1\r\nx\r\n`).
 const MIN_ELEMENT_REPLY: u64 = 7;
@@ -637,7 +628,7 @@ fn spop(ctx: &mut Ctx<'_>) {
 /// SPOP key count: a set reply (an array in RESP2) of distinct members.
 fn spop_count(ctx: &mut Ctx<'_>) {
     let Some(count) = parse_i64(ctx.arg(2)).filter(|&n| n >= 0) else {
-        ctx.out.error(NOT_POSITIVE);
+        ctx.out.error(errors::MUST_BE_POSITIVE);
         return;
     };
     let count = count as u64;
@@ -829,7 +820,7 @@ fn sintercard(ctx: &mut Ctx<'_>) {
     let numkeys = match parse_i64(ctx.arg(1)) {
         Some(n) if n >= 1 => n as u64,
         _ => {
-            ctx.out.error(BAD_NUMKEYS);
+            ctx.out.error(errors::NUMKEYS_POSITIVE);
             return;
         }
     };
@@ -847,7 +838,7 @@ fn sintercard(ctx: &mut Ctx<'_>) {
             match parse_i64(ctx.arg(j)) {
                 Some(n) if n >= 0 => limit = usize::try_from(n).unwrap_or(usize::MAX),
                 _ => {
-                    ctx.out.error(BAD_LIMIT);
+                    ctx.out.error(errors::LIMIT_NEGATIVE);
                     return;
                 }
             }
@@ -1118,8 +1109,7 @@ fn sunion_diff_generic(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, op
 /// hashtable is walked home slot by home slot with the reverse-binary
 /// cursor until COUNT members were seen or ten times COUNT slots visited.
 fn sscan(ctx: &mut Ctx<'_>) {
-    let Some(cursor) = super::keys::parse_cursor(ctx.arg(2)) else {
-        ctx.out.error(INVALID_CURSOR);
+    let Some(cursor) = super::scan_args::cursor_arg(ctx, 2) else {
         return;
     };
     let key = ctx.arg(1);

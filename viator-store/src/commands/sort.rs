@@ -351,6 +351,17 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
     }
     let by_pattern = o.by.is_some();
     let alpha = o.alpha;
+    // ALPHA compares as C's strcoll (up to a NUL byte, byte order in the C
+    // locale) when replying, and as whole binary strings when storing, as
+    // Redis's sortCompare does.
+    let storing = o.store.is_some();
+    let text_cmp = |x: &[u8], y: &[u8]| {
+        if storing {
+            x.cmp(y)
+        } else {
+            c_str(x).cmp(c_str(y))
+        }
+    };
     items.sort_by(|a, b| {
         let cmp = if !alpha {
             a.score
@@ -359,13 +370,13 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
                 .then_with(|| a.element.cmp(&b.element))
         } else if by_pattern {
             match (&a.by_value, &b.by_value) {
-                (Some(x), Some(y)) => c_str(x).cmp(c_str(y)),
+                (Some(x), Some(y)) => text_cmp(x, y),
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
             }
         } else {
-            a.element.cmp(&b.element)
+            text_cmp(&a.element, &b.element)
         };
         if o.desc { cmp.reverse() } else { cmp }
     });

@@ -49,18 +49,6 @@ const BYLEX_WITHSCORES: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 /// A WEIGHTS value that does not parse.
 const BAD_WEIGHT: &str = "ERR weight value is not a float";
-/// A negative count where Redis wants a positive one.
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-/// ZMPOP/BZMPOP numkeys below 1.
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-/// ZMPOP/BZMPOP COUNT below 1.
-const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
-/// ZINTERCARD negative LIMIT.
-const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-/// ZRANDMEMBER count too large for a WITHSCORES reply.
-const OUT_OF_RANGE: &str = "ERR value is out of range";
-/// ZSCAN's invalid cursor.
-const INVALID_CURSOR: &str = "ERR invalid cursor";
 
 /// The most elements ZRANDMEMBER with a negative count replies with. Redis
 /// has no bound (it builds whatever reply is asked, up to 2^63 elements);
@@ -2046,7 +2034,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, max: bool) {
     }
     let mut count = 1;
     if ctx.argc() == 3 {
-        let Some(n) = positive_arg(ctx, 2, MUST_BE_POSITIVE) else {
+        let Some(n) = positive_arg(ctx, 2, errors::MUST_BE_POSITIVE) else {
             return;
         };
         if n == 0 {
@@ -2121,7 +2109,7 @@ fn bzpopmax(ctx: &mut Ctx<'_>) {
 /// ZMPOP/BZMPOP (`zmpopGenericCommand`): `numkeys_at` is the index of
 /// numkeys; BZMPOP's timeout is just before it.
 fn zmpop_generic(ctx: &mut Ctx<'_>, numkeys_at: usize, block: bool) {
-    let Some(numkeys) = range_arg(ctx, numkeys_at, 1, NUMKEYS_POSITIVE) else {
+    let Some(numkeys) = range_arg(ctx, numkeys_at, 1, errors::NUMKEYS_POSITIVE) else {
         return;
     };
     let where_at = (numkeys_at as u64)
@@ -2146,7 +2134,7 @@ fn zmpop_generic(ctx: &mut Ctx<'_>, numkeys_at: usize, block: bool) {
         let more = ctx.argc() - 1 - j;
         if count == -1 && ctx.arg_is(j, "count") && more > 0 {
             j += 1;
-            let Some(n) = range_arg(ctx, j, 1, COUNT_POSITIVE) else {
+            let Some(n) = range_arg(ctx, j, 1, errors::COUNT_POSITIVE) else {
                 return;
             };
             count = n;
@@ -2218,13 +2206,13 @@ fn zrandmember(ctx: &mut Ctx<'_>) {
     }
     let withscores = ctx.argc() == 4;
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
-        ctx.out.error(OUT_OF_RANGE);
+        ctx.out.error(errors::OUT_OF_RANGE);
         return;
     }
     let uniq = l >= 0;
     let count = l.unsigned_abs();
     if !uniq && count > RANDMEMBER_MAX {
-        ctx.out.error(OUT_OF_RANGE);
+        ctx.out.error(errors::OUT_OF_RANGE);
         return;
     }
     with_read(
@@ -2419,7 +2407,7 @@ fn setop_generic(
             withscores = true;
             j += 1;
         } else if card_only && remaining >= 2 && ctx.arg_is(j, "limit") {
-            let Some(l) = positive_arg(ctx, j + 1, LIMIT_NEGATIVE) else {
+            let Some(l) = positive_arg(ctx, j + 1, errors::LIMIT_NEGATIVE) else {
                 return;
             };
             limit = l;
@@ -2572,40 +2560,9 @@ fn zintercard(ctx: &mut Ctx<'_>) {
 
 // ---------------------------------------------------------------- ZSCAN
 
-/// Parses a SCAN cursor as Redis 7.2+'s `parseScanCursorOrReply`
-/// (`string2ull`): see the keyspace SCAN's parser.
-fn parse_cursor(s: &[u8]) -> Option<u64> {
-    let s = s.split(|&b| b == 0).next().unwrap_or(b"");
-    if let Some(n) = viator_types::number::parse_i64(s) {
-        return u64::try_from(n).ok();
-    }
-    let blanks = s
-        .iter()
-        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .count();
-    let s = &s[blanks..];
-    let (negative, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
-
 /// ZSCAN key cursor [MATCH pattern] [COUNT count] [NOSCORES]
 fn zscan(ctx: &mut Ctx<'_>) {
-    let Some(cursor) = parse_cursor(ctx.arg(2)) else {
-        ctx.out.error(INVALID_CURSOR);
+    let Some(cursor) = super::scan_args::cursor_arg(ctx, 2) else {
         return;
     };
     let key = ctx.arg(1);
