@@ -1038,6 +1038,19 @@ scripts! {
     zsets_errors => "zsets-errors.txt",
     sort => "sort.txt",
     transactions => "transactions.txt",
+    streams => "streams.txt",
+    streams_errors => "streams-errors.txt",
+    v84_streams => "v84-streams.txt",
+    stream_groups => "stream-groups.txt",
+    stream_groups_errors => "stream-groups-errors.txt",
+    v84_stream_groups => "v84-stream-groups.txt",
+    hyperloglog => "hyperloglog.txt",
+    hyperloglog_errors => "hyperloglog-errors.txt",
+    bitmaps => "bitmaps.txt",
+    bitmaps_errors => "bitmaps-errors.txt",
+    v84_bitmaps => "v84-bitmaps.txt",
+    geo => "geo.txt",
+    geo_errors => "geo-errors.txt",
 }
 
 #[test]

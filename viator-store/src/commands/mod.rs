@@ -5,8 +5,11 @@
 use crate::command::CommandSpec;
 
 pub mod args;
+pub mod bitmap;
 pub mod debug;
+pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod list;
@@ -14,6 +17,8 @@ pub mod memory;
 mod scan_args;
 pub mod set;
 pub mod sort;
+pub mod stream;
+pub mod stream_group;
 pub mod string;
 pub mod transactions;
 pub mod zset;
@@ -29,6 +34,11 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        stream::COMMANDS,
+        stream_group::COMMANDS,
+        hyperloglog::COMMANDS,
+        bitmap::COMMANDS,
+        geo::COMMANDS,
         sort::COMMANDS,
         transactions::COMMANDS,
         memory::COMMANDS,
