@@ -39,16 +39,24 @@ pub enum BlockedOn {
     List,
     /// BZPOPMIN, BZPOPMAX, BZMPOP.
     ZSet,
-    /// XREAD, XREADGROUP.
+    /// XREAD.
     Stream,
+    /// XREADGROUP: also woken when the key is deleted or changes type
+    /// (Redis's `unblock_on_nokey`), since its group is gone then, and
+    /// by XGROUP DESTROY; the command, run again, replies the error.
+    StreamGroup,
 }
 
 impl BlockedOn {
-    /// Whether a key holding `t` may serve such a waiter.
-    fn accepts(self, t: ValueType) -> bool {
+    /// Whether the key's current value (`None`: no key) may serve such a
+    /// waiter, so that the command is worth running again.
+    fn ready_for(self, t: Option<ValueType>) -> bool {
         matches!(
             (self, t),
-            (BlockedOn::List, ValueType::List) | (BlockedOn::ZSet, ValueType::ZSet)
+            (BlockedOn::StreamGroup, _)
+                | (BlockedOn::List, Some(ValueType::List))
+                | (BlockedOn::ZSet, Some(ValueType::ZSet))
+                | (BlockedOn::Stream, Some(ValueType::Stream))
         )
     }
 }
@@ -299,7 +307,8 @@ impl Blocking {
         self.pending.load(Ordering::Acquire)
     }
 
-    fn pop_ready(&self) -> Option<(KeyId, usize)> {
+    /// The next signalled key and the clients waiting on it, oldest first.
+    fn pop_ready(&self) -> Option<(KeyId, Vec<u64>)> {
         let mut inner = self.inner.lock();
         loop {
             let Some(id) = inner.ready.pop_front() else {
@@ -307,17 +316,18 @@ impl Blocking {
                 return None;
             };
             inner.ready_set.remove(&id);
-            if let Some(n) = inner.queues.get(&id).map(|q| q.len()) {
-                return Some((id, n));
+            if let Some(q) = inner.queues.get(&id) {
+                let waiting = q.iter().copied().collect();
+                return Some((id, waiting));
             }
         }
     }
 
-    /// The oldest waiter on `key` and what it waits for.
-    fn first(&self, key: &KeyId) -> Option<(u64, BlockedOn)> {
+    /// What client `id` waits for, if it still waits on `key`.
+    fn waits_on(&self, id: u64, key: &KeyId) -> Option<BlockedOn> {
         let inner = self.inner.lock();
-        let id = *inner.queues.get(key)?.front()?;
-        Some((id, inner.waiters.get(&id)?.on))
+        let w = inner.waiters.get(&id)?;
+        (w.client.db == key.0 && w.keys.contains(&key.1)).then_some(w.on)
     }
 }
 
@@ -356,20 +366,23 @@ impl Store {
     pub fn serve_ready(&self, host: &dyn Host) {
         while let Some((key, waiting)) = self.blocking.pop_ready() {
             let (db, name) = (key.0, key.1.as_slice());
-            for _ in 0..waiting {
-                let Some((id, on)) = self.blocking.first(&key) else {
-                    break;
+            // Every client that waited when the key was taken, in order;
+            // one that blocks again goes to the back and waits for the next
+            // signal, as in Redis's handleClientsBlockedOnKey.
+            for id in waiting {
+                let Some(on) = self.blocking.waits_on(id, &key) else {
+                    continue;
                 };
                 let now_ms = crate::clock::now_ms();
                 let ready = {
                     let ks = crate::Keyspace::lock_keys(self, db, &[name], now_ms);
-                    ks.peek(name).is_some_and(|e| on.accepts(e.value_type()))
+                    on.ready_for(ks.peek(name).map(|e| e.value_type()))
                 };
                 if !ready {
-                    break;
+                    continue;
                 }
                 let Some(w) = self.blocking.cancel(id) else {
-                    break;
+                    continue;
                 };
                 self.rerun(host, w);
             }
@@ -458,6 +471,23 @@ impl Ctx<'_> {
         deadline_ms: i64,
         timeout_reply: TimeoutReply,
     ) {
+        let args = self.args.iter().map(|a| a.to_vec()).collect();
+        self.block_on_keys_as(keys, on, deadline_ms, timeout_reply, args);
+    }
+
+    /// [`Ctx::block_on_keys`], but the command run again when a key is
+    /// ready is `args` rather than the one given: XREAD replaces `$` by the
+    /// stream's last ID at the time it blocked, so that entries added
+    /// meanwhile are not missed (Redis rewrites the blocked client's argv
+    /// the same way).
+    pub fn block_on_keys_as(
+        &mut self,
+        keys: &[&[u8]],
+        on: BlockedOn,
+        deadline_ms: i64,
+        timeout_reply: TimeoutReply,
+        args: Vec<Vec<u8>>,
+    ) {
         if self.client.no_block || self.client.block_slot.is_none() {
             timeout_reply.write(self.out);
             return;
@@ -474,7 +504,7 @@ impl Ctx<'_> {
         client.blocked = false;
         self.store.blocking.register(Waiter {
             client,
-            args: self.args.iter().map(|a| a.to_vec()).collect(),
+            args,
             keys: uniq,
             on,
             deadline_ms,

@@ -414,6 +414,9 @@ impl<'a> Keyspace<'a> {
             shard.expires.remove(hash);
         }
         self.store.watches.touch(self.db, key);
+        // XREADGROUP waiters learn that their stream is gone (Redis's
+        // signalDeletedKeyAsReady); other waiters ignore a missing key.
+        self.store.blocking.signal(self.db, key);
         Some(e)
     }
 
@@ -494,6 +497,7 @@ impl<'a> Keyspace<'a> {
     /// Removes every key of the locked shards. Returns how many there were.
     pub fn clear(&mut self) -> usize {
         self.touch_watched_live_keys();
+        self.store.blocking.signal_db(self.db);
         let mut n = 0;
         for c in self.cells() {
             let mut s = c.borrow_mut();
@@ -601,6 +605,8 @@ impl<'a> Keyspace<'a> {
     /// locks.
     pub fn take_contents(&mut self) -> Vec<Shard> {
         self.touch_watched_live_keys();
+        // As Redis's signalFlushedDb: XREADGROUP waiters get their error.
+        self.store.blocking.signal_db(self.db);
         self.cells()
             .map(|c| c.borrow_mut().take_contents())
             .collect()

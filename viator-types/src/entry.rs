@@ -69,6 +69,8 @@ pub enum Object {
     Set(crate::set::Set),
     /// A sorted set.
     ZSet(crate::zset::ZSet),
+    /// A stream (boxed: its bookkeeping is larger than the other types').
+    Stream(Box<crate::stream::Stream>),
 }
 
 impl Object {
@@ -79,6 +81,7 @@ impl Object {
             Object::Hash(_) => ValueType::Hash,
             Object::Set(_) => ValueType::Set,
             Object::ZSet(_) => ValueType::ZSet,
+            Object::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -89,6 +92,7 @@ impl Object {
             Object::Hash(v) => v.encoding_name(),
             Object::Set(v) => v.encoding_name(),
             Object::ZSet(v) => v.encoding_name(),
+            Object::Stream(v) => v.encoding_name(),
         }
     }
 
@@ -99,6 +103,7 @@ impl Object {
             Object::Hash(v) => v.memory_usage(),
             Object::Set(v) => v.memory_usage(),
             Object::ZSet(v) => v.memory_usage(),
+            Object::Stream(v) => v.memory_usage(),
         }
     }
 
@@ -109,6 +114,7 @@ impl Object {
             Object::Hash(v) => v.len(),
             Object::Set(v) => v.len(),
             Object::ZSet(v) => v.len(),
+            Object::Stream(v) => v.len(),
         }
     }
 
@@ -131,6 +137,8 @@ pub enum ValueType {
     Set,
     /// A sorted set.
     ZSet,
+    /// A stream.
+    Stream,
 }
 
 impl ValueType {
@@ -142,6 +150,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::ZSet => "zset",
+            ValueType::Stream => "stream",
         }
     }
 }

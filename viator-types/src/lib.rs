@@ -11,6 +11,7 @@ pub mod hash;
 pub mod list;
 pub mod number;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod thin;
 pub mod zset;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 
 use sha1::{Digest, Sha1};
 use viator_types::entry::{Entry, Object, StrRef, ValueType};
+use viator_types::stream::StreamId;
 
 use crate::clock;
 use crate::command::{CommandSpec, Ctx, flags};
@@ -86,6 +87,7 @@ fn type_code(t: ValueType) -> u32 {
         ValueType::Set => 2,
         ValueType::ZSet => 3,
         ValueType::Hash => 4,
+        ValueType::Stream => 6,
     }
 }
 
@@ -113,6 +115,15 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
             mix_digest(&mut one, field);
             mix_digest(&mut one, value);
             xor_digest(d, &one);
+        }),
+        // Entries in order, each as `ms.seq` then its fields and values;
+        // consumer groups are not part of the digest (Redis's debug.c).
+        Some(Object::Stream(s)) => s.range(StreamId::MIN, StreamId::MAX, false, |id, fields| {
+            mix_digest(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+            for f in fields {
+                mix_digest(d, f);
+            }
+            true
         }),
     }
     if e.expire_ms().is_some() {
