@@ -378,6 +378,8 @@ impl Shared {
             (&s.set_max_listpack_value, Opt::SetMaxListpackValue),
             (&s.zset_max_listpack_entries, Opt::ZsetMaxListpackEntries),
             (&s.zset_max_listpack_value, Opt::ZsetMaxListpackValue),
+            (&s.stream_node_max_entries, Opt::StreamNodeMaxEntries),
+            (&s.stream_node_max_bytes, Opt::StreamNodeMaxBytes),
         ] {
             setting.store(cfg.num(opt) as u64, Ordering::Relaxed);
         }

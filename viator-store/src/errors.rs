@@ -42,3 +42,6 @@ pub fn wrong_arity(full_name: &str) -> String {
 pub fn invalid_expire(name: &str) -> String {
     format!("ERR invalid expire time in '{name}' command")
 }
+
+/// A stream ID argument that does not parse.
+pub const INVALID_STREAM_ID: &str = "ERR Invalid stream ID specified as stream command argument";

@@ -189,6 +189,12 @@ pub struct Settings {
     pub zset_max_listpack_entries: AtomicU64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: AtomicU64,
+    /// `stream-node-max-entries`: the most entries of one stream node (0:
+    /// no limit).
+    pub stream_node_max_entries: AtomicU64,
+    /// `stream-node-max-bytes`: the most bytes of one stream node (0: no
+    /// limit).
+    pub stream_node_max_bytes: AtomicU64,
 }
 
 impl Default for Settings {
@@ -212,6 +218,8 @@ impl Default for Settings {
             set_max_listpack_value: AtomicU64::new(64),
             zset_max_listpack_entries: AtomicU64::new(128),
             zset_max_listpack_value: AtomicU64::new(64),
+            stream_node_max_entries: AtomicU64::new(100),
+            stream_node_max_bytes: AtomicU64::new(4096),
         }
     }
 }

@@ -59,6 +59,45 @@ impl StreamId {
     }
 }
 
+impl StreamId {
+    /// Parses `ms` or `ms-seq` (decimal, as Redis's `string2ull`),
+    /// a missing sequence becoming `missing_seq`; `-` and `+` are the
+    /// smallest and largest IDs. `None` for anything else: the command
+    /// replies "Invalid stream ID specified as stream command argument".
+    /// Forms only some commands take (`*`, `ms-*`, `$`, `>`, a `(`
+    /// exclusive bound) are the caller's to recognize first.
+    pub fn parse(b: &[u8], missing_seq: u64) -> Option<StreamId> {
+        match b {
+            b"-" => return Some(StreamId::MIN),
+            b"+" => return Some(StreamId::MAX),
+            _ => {}
+        }
+        // Redis copies the argument into a 128-byte buffer first.
+        if b.len() > 127 {
+            return None;
+        }
+        // strtoull's syntax: leading white space and a `+` are allowed
+        // (a `-` already split the ID), then base-10 digits to the end.
+        let number = |part: &[u8]| -> Option<u64> {
+            let start = part.iter().position(|c| !b" \t\n\x0b\x0c\r".contains(c))?;
+            let mut digits = &part[start..];
+            if let [b'+', rest @ ..] = digits {
+                digits = rest;
+            }
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            digits.iter().try_fold(0u64, |n, &d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+        };
+        match b.iter().position(|&c| c == b'-') {
+            None => Some(StreamId::new(number(b)?, missing_seq)),
+            Some(dash) => Some(StreamId::new(number(&b[..dash])?, number(&b[dash + 1..])?)),
+        }
+    }
+}
+
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.ms, self.seq)
@@ -168,6 +207,18 @@ impl Stream {
         }
     }
 
+    /// XINFO STREAM's `radix-tree-keys`: the number of nodes entries are
+    /// packed into.
+    pub fn radix_tree_keys(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// XINFO STREAM's `radix-tree-nodes`: the nodes of the index over those
+    /// nodes (Redis counts its radix tree's nodes; an estimate here).
+    pub fn radix_tree_nodes(&self) -> usize {
+        self.entries.len().max(1)
+    }
+
     /// Whether an entry with this ID is present.
     pub fn contains(&self, id: StreamId) -> bool {
         self.entries.contains_key(&id)
@@ -208,6 +259,38 @@ mod tests {
         assert_eq!(StreamId::new(2, 0).prev(), Some(StreamId::new(1, u64::MAX)));
         assert_eq!(StreamId::MIN.prev(), None);
         assert_eq!(StreamId::new(5, 7).to_string(), "5-7");
+    }
+
+    #[test]
+    fn parse_ids() {
+        assert_eq!(StreamId::parse(b"5", 0), Some(StreamId::new(5, 0)));
+        assert_eq!(
+            StreamId::parse(b"5", u64::MAX),
+            Some(StreamId::new(5, u64::MAX))
+        );
+        assert_eq!(StreamId::parse(b"5-3", 0), Some(StreamId::new(5, 3)));
+        assert_eq!(StreamId::parse(b"-", 9), Some(StreamId::MIN));
+        assert_eq!(StreamId::parse(b"+", 0), Some(StreamId::MAX));
+        assert_eq!(
+            StreamId::parse(b"18446744073709551615-18446744073709551615", 0),
+            Some(StreamId::MAX)
+        );
+        assert_eq!(StreamId::parse(b" +7-+2", 0), Some(StreamId::new(7, 2)));
+        assert_eq!(StreamId::parse(b"007", 1), Some(StreamId::new(7, 1)));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"1-",
+            b"a",
+            b"1-2-3",
+            b"1 ",
+            b"++1",
+            b"0x1",
+            b"18446744073709551616",
+            b"1-*",
+        ] {
+            assert_eq!(StreamId::parse(bad, 0), None, "{bad:?}");
+        }
     }
 
     #[test]
