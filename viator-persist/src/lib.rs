@@ -1,6 +1,14 @@
 //! Viator's persistence formats.
 //!
-//! This crate will hold snapshots in Redis's RDB format (default file name
-//! `dump.vdb`), the multi-part append-only file with its manifest, DUMP and
-//! RESTORE payloads, and the CRC64 and LZF codecs they use. Nothing is here
-//! yet: the persistence issue brings it.
+//! Snapshots are Redis's RDB format (Viator's default file name is
+//! `dump.vdb`), so that a `dump.rdb` moves between Redis and Viator both
+//! ways. This crate holds the format's building blocks: the checksums
+//! ([`crc`]) and the RDB encodings of lengths, strings (integer-encoded and
+//! LZF-compressed), doubles and opcodes ([`rdb`]). Whole-file saving and
+//! loading, the multi-part AOF and DUMP/RESTORE payloads come with the
+//! persistence issue.
+
+#![warn(missing_docs)]
+
+pub mod crc;
+pub mod rdb;

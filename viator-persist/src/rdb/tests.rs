@@ -1,0 +1,155 @@
+use proptest::prelude::*;
+
+use super::*;
+
+/// What `f` writes; checks the writer's running CRC on the way.
+fn written(compress: bool, f: impl FnOnce(&mut Writer<Vec<u8>>)) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new(), compress);
+    f(&mut w);
+    let crc = w.crc();
+    let data = w.into_inner();
+    assert_eq!(crc, crate::crc::crc64(&data));
+    data
+}
+
+#[test]
+fn lengths_use_redis_byte_layout() {
+    assert_eq!(written(false, |w| w.length(63).unwrap()), [63]);
+    assert_eq!(written(false, |w| w.length(64).unwrap()), [0x40, 64]);
+    assert_eq!(written(false, |w| w.length(16383).unwrap()), [0x7f, 0xff]);
+    assert_eq!(
+        written(false, |w| w.length(16384).unwrap()),
+        [0x80, 0, 0, 0x40, 0]
+    );
+    assert_eq!(
+        written(false, |w| w.length(1 << 32).unwrap()),
+        [0x81, 0, 0, 0, 1, 0, 0, 0, 0]
+    );
+}
+
+#[test]
+fn strings_are_integer_encoded_as_redis_does() {
+    assert_eq!(written(false, |w| w.string(b"-1").unwrap()), [0xc0, 0xff]);
+    assert_eq!(
+        written(false, |w| w.string(b"12345").unwrap()),
+        [0xc1, 0x39, 0x30]
+    );
+    assert_eq!(
+        written(false, |w| w.string(b"-2147483648").unwrap()),
+        [0xc2, 0, 0, 0, 0x80]
+    );
+    // Not canonical or too large for 32 bits: stored as text.
+    assert_eq!(written(false, |w| w.string(b"007").unwrap()), b"\x03007");
+    assert_eq!(written(false, |w| w.string(b"+1").unwrap()), b"\x02+1");
+    assert_eq!(
+        written(false, |w| w.string(b"2147483648").unwrap()),
+        b"\x0a2147483648"
+    );
+    assert_eq!(
+        written(false, |w| w.int_string(1 << 40).unwrap()),
+        b"\x0d1099511627776"
+    );
+}
+
+#[test]
+fn compressible_strings_are_lzf_only_when_enabled() {
+    let s = vec![b'a'; 200];
+    let packed = written(true, |w| w.string(&s).unwrap());
+    assert_eq!(packed[0], 0xc3);
+    assert!(packed.len() < 20);
+    assert_eq!(written(false, |w| w.string(&s).unwrap()).len(), 202);
+    let mut r = Reader::new(&packed[..]);
+    assert_eq!(r.bytes().unwrap(), s);
+    // Short or incompressible strings stay raw.
+    assert_eq!(written(true, |w| w.string(&[b'a'; 20]).unwrap())[0], 20);
+    let noise: Vec<u8> = (0..64u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    assert_eq!(written(true, |w| w.string(&noise).unwrap())[0], 64);
+}
+
+#[test]
+fn header_and_versions() {
+    let h = written(false, |w| w.header(RDB_VERSION).unwrap());
+    assert_eq!(h, b"REDIS0012");
+    assert_eq!(Reader::new(&h[..]).header(12), Ok(12));
+    assert_eq!(Reader::new(&h[..]).header(11), Err(Error::BadVersion(12)));
+    assert_eq!(
+        Reader::new(&b"REDIX0012"[..]).header(12),
+        Err(Error::BadSignature)
+    );
+    assert_eq!(
+        Reader::new(&b"RED"[..]).header(12),
+        Err(Error::BadSignature)
+    );
+}
+
+#[test]
+fn forged_lengths_fail_without_allocating() {
+    // A string claiming 2^63 bytes with 3 bytes behind it.
+    let mut r = Reader::new(&[0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3][..]);
+    assert_eq!(r.bytes(), Err(Error::UnexpectedEof));
+    // LZF claiming 4 GB out of 2 bytes.
+    let mut r = Reader::new(&[0xc3, 0x02, 0x80, 0xff, 0xff, 0xff, 0xff, 0, 0][..]);
+    assert_eq!(r.bytes(), Err(Error::BadLzf));
+    // LZF data that does not decode to its length.
+    let mut r = Reader::new(&[0xc3, 0x02, 0x05, 0x00, b'a'][..]);
+    assert_eq!(r.bytes(), Err(Error::BadLzf));
+    // Unknown encodings.
+    assert_eq!(Reader::new(&[0xc4][..]).bytes(), Err(Error::BadEncoding(4)));
+    assert_eq!(
+        Reader::new(&[0x82][..]).length(),
+        Err(Error::BadEncoding(0x82))
+    );
+    assert_eq!(
+        Reader::new(&[0xc0, 1][..]).length(),
+        Err(Error::BadEncoding(0))
+    );
+}
+
+#[test]
+fn text_doubles() {
+    let mut r = Reader::new(&b"\xfd\xfe\xff\x033.5\x01x"[..]);
+    assert!(r.text_double().unwrap().is_nan());
+    assert_eq!(r.text_double(), Ok(f64::INFINITY));
+    assert_eq!(r.text_double(), Ok(f64::NEG_INFINITY));
+    assert_eq!(r.text_double(), Ok(3.5));
+    assert_eq!(r.text_double(), Err(Error::BadDouble));
+}
+
+proptest! {
+    #[test]
+    fn everything_round_trips(
+        lens in proptest::collection::vec(any::<u64>(), 0..8),
+        strings in proptest::collection::vec(
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..300),
+                any::<i64>().prop_map(|v| v.to_string().into_bytes()),
+                (0usize..400).prop_map(|n| b"abcab".repeat(n)),
+            ],
+            0..8,
+        ),
+        doubles in proptest::collection::vec(any::<f64>(), 0..4),
+        compress in any::<bool>(),
+    ) {
+        let mut w = Writer::new(Vec::new(), compress);
+        for &n in &lens { w.length(n).unwrap(); }
+        for s in &strings { w.string(s).unwrap(); }
+        for &d in &doubles { w.binary_double(d).unwrap(); }
+        let crc = w.crc();
+        let data = w.into_inner();
+        let mut r = Reader::new(&data[..]);
+        for &n in &lens { prop_assert_eq!(r.length().unwrap(), n); }
+        for s in &strings { prop_assert_eq!(&r.bytes().unwrap(), s); }
+        for &d in &doubles { prop_assert_eq!(r.binary_double().unwrap().to_bits(), d.to_bits()); }
+        prop_assert_eq!(r.offset(), data.len() as u64);
+        prop_assert_eq!(r.crc(), crc);
+        prop_assert_eq!(r.u8(), Err(Error::UnexpectedEof));
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let mut r = Reader::new(&data[..]);
+        while r.string().is_ok() {}
+    }
+}
