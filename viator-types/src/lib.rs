@@ -9,6 +9,7 @@ pub mod entry;
 pub mod glob;
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod number;
 pub mod set;
 pub mod stream;

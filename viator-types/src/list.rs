@@ -52,11 +52,13 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::entry::StrRef;
-use crate::number::parse_i64;
+use crate::listpack::{
+    Enc, classify, elem_text_len, entry_len, entry_start_before, read_entry, str_len_of_entry,
+    write_entry,
+};
 
 /// One element as stored: bytes, or an integer whose text is the element.
-pub type Elem<'a> = StrRef<'a>;
+pub use crate::listpack::Elem;
 
 /// An end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +82,6 @@ const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// quicklist's fill field is 16 bits, signed.
 const FILL_MAX: i64 = (1 << 15) - 1;
-/// Strings up to this long are tried as integers.
-const INT_CANDIDATE_MAX: usize = 20;
 /// Nodes smaller than this (quicklist's `sz`) are never compressed
 /// (`MIN_COMPRESS_BYTES`).
 const MIN_COMPRESS_BYTES: usize = 48;
@@ -150,226 +150,6 @@ fn cap_hint(fill: i64) -> usize {
         (usize::MAX, _) => SIZE_SAFETY_LIMIT,
         (sz, _) => sz,
     }
-}
-
-// ---------------------------------------------------------------------------
-// Listpack entries
-// ---------------------------------------------------------------------------
-
-/// An element classified for storage.
-#[derive(Clone, Copy)]
-enum Enc<'a> {
-    Int(i64),
-    Str(&'a [u8]),
-}
-
-fn classify(v: &[u8]) -> Enc<'_> {
-    if v.len() <= INT_CANDIDATE_MAX
-        && let Some(n) = parse_i64(v)
-    {
-        return Enc::Int(n);
-    }
-    Enc::Str(v)
-}
-
-/// Bytes of the encoding and data of an entry (what its backlen counts).
-fn enc_len(e: Enc<'_>) -> usize {
-    match e {
-        Enc::Int(v) => {
-            if (0..=127).contains(&v) {
-                1
-            } else if (-4096..=4095).contains(&v) {
-                2
-            } else if (-32768..=32767).contains(&v) {
-                3
-            } else if (-8_388_608..=8_388_607).contains(&v) {
-                4
-            } else if (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v) {
-                5
-            } else {
-                9
-            }
-        }
-        Enc::Str(s) => str_hdr_len(s.len()) + s.len(),
-    }
-}
-
-/// Bytes of the encoding header of a string entry of `n` bytes.
-fn str_hdr_len(n: usize) -> usize {
-    if n < 64 {
-        1
-    } else if n < 4096 {
-        2
-    } else if n as u64 <= u64::from(u32::MAX) {
-        5
-    } else {
-        9
-    }
-}
-
-/// The length of the string whose entry takes `entry` bytes (the inverse
-/// of [`entry_len`] for strings, which grows strictly with the length).
-fn str_len_of_entry(entry: usize) -> usize {
-    for hdr in [1, 2, 5, 9] {
-        for bl in [1, 2, 3, 4, 5, 10] {
-            if let Some(n) = entry.checked_sub(hdr + bl)
-                && str_hdr_len(n) == hdr
-                && backlen_len(hdr + n) == bl
-            {
-                return n;
-            }
-        }
-    }
-    unreachable!("{entry} bytes is no string entry's size")
-}
-
-/// Bytes of the backlen of an entry whose encoding and data take `l`.
-fn backlen_len(l: usize) -> usize {
-    if l <= 127 {
-        1
-    } else if l < 16383 {
-        2
-    } else if l < 2_097_151 {
-        3
-    } else if l < 268_435_455 {
-        4
-    } else if (l as u64) < (1u64 << 35) {
-        5
-    } else {
-        10
-    }
-}
-
-/// Whole size of an entry.
-fn entry_len(e: Enc<'_>) -> usize {
-    let l = enc_len(e);
-    l + backlen_len(l)
-}
-
-/// Writes an entry into `out`, which is exactly `entry_len(e)` long.
-fn write_entry(out: &mut [u8], e: Enc<'_>) {
-    let l = enc_len(e);
-    match e {
-        Enc::Int(v) => {
-            if (0..=127).contains(&v) {
-                out[0] = v as u8;
-            } else if (-4096..=4095).contains(&v) {
-                let u = if v < 0 { (1 << 13) + v } else { v } as u16;
-                out[0] = 0xC0 | (u >> 8) as u8;
-                out[1] = (u & 0xff) as u8;
-            } else {
-                let (tag, n) = match l {
-                    3 => (0xF1, 2),
-                    4 => (0xF2, 3),
-                    5 => (0xF3, 4),
-                    _ => (0xF4, 8),
-                };
-                out[0] = tag;
-                out[1..=n].copy_from_slice(&v.to_le_bytes()[..n]);
-            }
-        }
-        Enc::Str(s) => {
-            let n = s.len();
-            let at = if n < 64 {
-                out[0] = 0x80 | n as u8;
-                1
-            } else if n < 4096 {
-                out[0] = 0xE0 | (n >> 8) as u8;
-                out[1] = (n & 0xff) as u8;
-                2
-            } else if n as u64 <= u64::from(u32::MAX) {
-                out[0] = 0xF0;
-                out[1..5].copy_from_slice(&(n as u32).to_le_bytes());
-                5
-            } else {
-                // Past listpack's 32-bit lengths: only in plain nodes.
-                out[0] = 0xF5;
-                out[1..9].copy_from_slice(&(n as u64).to_le_bytes());
-                9
-            };
-            out[at..at + n].copy_from_slice(s);
-        }
-    }
-    let bl = backlen_len(l);
-    let tail = &mut out[l..l + bl];
-    for (i, b) in tail.iter_mut().rev().enumerate() {
-        let shift = 7 * i;
-        let group = if shift < 64 { (l >> shift) & 127 } else { 0 };
-        *b = group as u8 | if i + 1 < bl { 128 } else { 0 };
-    }
-    // The most significant group is the first byte and has no flag.
-    if bl > 1 {
-        tail[0] &= 127;
-    }
-}
-
-/// Decodes the entry starting at `p`: the element and the entry's size.
-fn read_entry(buf: &[u8], p: usize) -> (Elem<'_>, usize) {
-    let b = buf[p];
-    let (elem, l) = if b & 0x80 == 0 {
-        (Elem::Int(i64::from(b)), 1)
-    } else if b & 0xC0 == 0x80 {
-        let n = (b & 0x3f) as usize;
-        (Elem::Bytes(&buf[p + 1..p + 1 + n]), 1 + n)
-    } else if b & 0xE0 == 0xC0 {
-        let u = (i64::from(b & 0x1f) << 8) | i64::from(buf[p + 1]);
-        let v = if u >= 1 << 12 { u - (1 << 13) } else { u };
-        (Elem::Int(v), 2)
-    } else if b & 0xF0 == 0xE0 {
-        let n = (((b & 0x0f) as usize) << 8) | buf[p + 1] as usize;
-        (Elem::Bytes(&buf[p + 2..p + 2 + n]), 2 + n)
-    } else {
-        let int = |n: usize| {
-            let mut raw = [0u8; 8];
-            raw[..n].copy_from_slice(&buf[p + 1..p + 1 + n]);
-            // Sign-extend from n bytes.
-            let shift = 64 - 8 * n as u32;
-            (i64::from_le_bytes(raw) << shift) >> shift
-        };
-        match b {
-            0xF0 => {
-                let mut raw = [0u8; 4];
-                raw.copy_from_slice(&buf[p + 1..p + 5]);
-                let n = u32::from_le_bytes(raw) as usize;
-                (Elem::Bytes(&buf[p + 5..p + 5 + n]), 5 + n)
-            }
-            0xF1 => (Elem::Int(int(2)), 3),
-            0xF2 => (Elem::Int(int(3)), 4),
-            0xF3 => (Elem::Int(int(4)), 5),
-            0xF4 => (Elem::Int(int(8)), 9),
-            _ => {
-                let mut raw = [0u8; 8];
-                raw.copy_from_slice(&buf[p + 1..p + 9]);
-                let n = u64::from_le_bytes(raw) as usize;
-                (Elem::Bytes(&buf[p + 9..p + 9 + n]), 9 + n)
-            }
-        }
-    };
-    (elem, l + backlen_len(l))
-}
-
-/// The start of the entry that ends just before `q`.
-fn entry_start_before(buf: &[u8], q: usize) -> usize {
-    let mut at = q - 1;
-    let mut l: usize = 0;
-    let mut shift = 0;
-    loop {
-        let b = buf[at];
-        if shift < 64 {
-            l |= ((b & 127) as usize) << shift;
-        }
-        shift += 7;
-        if b & 128 == 0 {
-            break;
-        }
-        at -= 1;
-    }
-    at - l
-}
-
-/// The length of an element's text.
-fn elem_text_len(e: Elem<'_>) -> usize {
-    e.len()
 }
 
 // ---------------------------------------------------------------------------
@@ -1593,57 +1373,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn string_lengths_come_back_from_entry_sizes() {
-        for n in (0..70_000).chain([1 << 21, (1 << 28) + 3, 5_000_000_000]) {
-            let e = str_hdr_len(n) + n;
-            assert_eq!(str_len_of_entry(e + backlen_len(e)), n);
-        }
-    }
-
-    #[test]
-    fn entries_round_trip() {
-        let samples: Vec<Vec<u8>> = vec![
-            b"0".to_vec(),
-            b"127".to_vec(),
-            b"128".to_vec(),
-            b"-1".to_vec(),
-            b"-4096".to_vec(),
-            b"4095".to_vec(),
-            b"4096".to_vec(),
-            b"-32768".to_vec(),
-            b"32768".to_vec(),
-            b"-8388608".to_vec(),
-            b"8388608".to_vec(),
-            b"2147483647".to_vec(),
-            b"-2147483649".to_vec(),
-            b"9223372036854775807".to_vec(),
-            b"-9223372036854775808".to_vec(),
-            b"007".to_vec(),
-            b"-0".to_vec(),
-            b"".to_vec(),
-            vec![b'x'; 63],
-            vec![b'x'; 64],
-            vec![b'y'; 4095],
-            vec![b'z'; 4096],
-            vec![b'w'; 20000],
-        ];
-        for s in &samples {
-            let e = classify(s);
-            let n = entry_len(e);
-            let mut buf = vec![0u8; n];
-            write_entry(&mut buf, e);
-            let (back, size) = read_entry(&buf, 0);
-            assert_eq!(size, n);
-            assert_eq!(back.to_vec(), *s);
-            assert_eq!(entry_start_before(&buf, n), 0);
-        }
-        // Listpack's sizes: "element:1" is 1 + 9 + 1 bytes.
-        assert_eq!(entry_len(classify(b"element:1")), 11);
-        assert_eq!(entry_len(classify(b"100")), 2);
-        assert_eq!(entry_len(classify(b"1000")), 3);
     }
 
     #[test]
