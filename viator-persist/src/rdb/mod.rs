@@ -5,6 +5,7 @@
 //! records, then [`opcode::EOF`] and the CRC64 of everything before it
 //! (little-endian; zero when `rdbchecksum` is off).
 
+pub mod legacy;
 mod read;
 mod write;
 
@@ -144,6 +145,10 @@ pub enum Error {
     /// A version newer than this reader knows.
     #[error("can't handle RDB format version {0}")]
     BadVersion(u32),
+    /// A compact encoding (intset, ziplist, listpack, zipmap) that fails
+    /// its integrity check.
+    #[error("corrupt {0}")]
+    Corrupt(&'static str),
 }
 
 #[cfg(test)]
