@@ -7,6 +7,7 @@
 
 pub mod legacy;
 mod read;
+pub mod value;
 mod write;
 
 pub use read::{RdbString, Reader};
@@ -149,6 +150,12 @@ pub enum Error {
     /// its integrity check.
     #[error("corrupt {0}")]
     Corrupt(&'static str),
+    /// A value this version of Viator cannot load yet.
+    #[error("unsupported {0}")]
+    Unsupported(&'static str),
+    /// A value type no Redis version writes.
+    #[error("unknown RDB value type {0}")]
+    UnknownType(u8),
 }
 
 #[cfg(test)]

@@ -153,3 +153,142 @@ proptest! {
         while r.string().is_ok() {}
     }
 }
+
+mod values {
+    use super::super::value::{HashField, ListNode, Value, intset_blob, read_value};
+    use super::super::{Reader, Writer, value_type as t};
+    use viator_types::listpack::Builder;
+
+    fn read_back(rdbtype: u8, data: &[u8]) -> Value {
+        let mut r = Reader::new(data);
+        let v = read_value(&mut r, rdbtype).unwrap();
+        assert_eq!(r.offset(), data.len() as u64, "whole record consumed");
+        v
+    }
+
+    fn lp(items: &[&[u8]]) -> Vec<u8> {
+        let mut b = Builder::new();
+        for i in items {
+            b.push(i);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn lists_sets_zsets_hashes_round_trip() {
+        let mut w = Writer::new(Vec::new(), true);
+        let packed = lp(&[b"a", b"12", b"c"]);
+        let big = vec![b'x'; 10_000];
+        w.list_value(&[ListNode::Packed(&packed), ListNode::Plain(&big)])
+            .unwrap();
+        assert_eq!(
+            read_back(t::LIST_QUICKLIST_2, &w.into_inner()),
+            Value::List(vec![
+                b"a".to_vec(),
+                b"12".to_vec(),
+                b"c".to_vec(),
+                big.clone()
+            ])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        w.blob_value(&intset_blob(&[-70000, 1, 5])).unwrap();
+        assert_eq!(
+            read_back(t::SET_INTSET, &w.into_inner()),
+            Value::Set(vec![b"-70000".to_vec(), b"1".to_vec(), b"5".to_vec()])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        let members: Vec<&[u8]> = vec![b"m1", b"m2"];
+        w.set_value(2, members.iter().copied()).unwrap();
+        assert_eq!(
+            read_back(t::SET, &w.into_inner()),
+            Value::Set(vec![b"m1".to_vec(), b"m2".to_vec()])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        w.blob_value(&lp(&[b"a", b"1.5", b"b", b"-3"])).unwrap();
+        assert_eq!(
+            read_back(t::ZSET_LISTPACK, &w.into_inner()),
+            Value::ZSet(vec![(b"a".to_vec(), 1.5), (b"b".to_vec(), -3.0)])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        w.zset_value(
+            2,
+            [(&b"z"[..], f64::INFINITY), (&b"y"[..], 0.1)].into_iter(),
+        )
+        .unwrap();
+        assert_eq!(
+            read_back(t::ZSET_2, &w.into_inner()),
+            Value::ZSet(vec![(b"z".to_vec(), f64::INFINITY), (b"y".to_vec(), 0.1)])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        let fields = [
+            (&b"f1"[..], &b"v1"[..], Some(5000u64)),
+            (&b"f2"[..], &b"v2"[..], None),
+        ];
+        w.hash_value(2, Some(5000), fields.iter().copied()).unwrap();
+        assert_eq!(
+            read_back(t::HASH_METADATA, &w.into_inner()),
+            Value::Hash(vec![
+                HashField {
+                    field: b"f1".to_vec(),
+                    value: b"v1".to_vec(),
+                    expire_ms: Some(5000)
+                },
+                HashField {
+                    field: b"f2".to_vec(),
+                    value: b"v2".to_vec(),
+                    expire_ms: None
+                },
+            ])
+        );
+
+        let mut w = Writer::new(Vec::new(), false);
+        let mut b = Builder::new();
+        b.push(b"f");
+        b.push(b"v");
+        b.push_int(1_700_000_000_000);
+        b.push(b"g");
+        b.push(b"w");
+        b.push_int(0);
+        w.hash_listpack_ex_value(Some(1_700_000_000_000), &b.finish())
+            .unwrap();
+        assert_eq!(
+            read_back(t::HASH_LISTPACK_EX, &w.into_inner()),
+            Value::Hash(vec![
+                HashField {
+                    field: b"f".to_vec(),
+                    value: b"v".to_vec(),
+                    expire_ms: Some(1_700_000_000_000)
+                },
+                HashField {
+                    field: b"g".to_vec(),
+                    value: b"w".to_vec(),
+                    expire_ms: None
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn corrupt_values_are_errors() {
+        // A zset listpack with an odd element count, a NaN score, a
+        // quicklist node with an unknown container.
+        let mut w = Writer::new(Vec::new(), false);
+        w.blob_value(&lp(&[b"a", b"1", b"b"])).unwrap();
+        let data = w.into_inner();
+        assert!(read_value(&mut Reader::new(&data[..]), t::ZSET_LISTPACK).is_err());
+        let mut w = Writer::new(Vec::new(), false);
+        w.zset_value(1, [(&b"n"[..], f64::NAN)].into_iter())
+            .unwrap();
+        let data = w.into_inner();
+        assert!(read_value(&mut Reader::new(&data[..]), t::ZSET_2).is_err());
+        let mut r = Reader::new(&[1u8, 3, 1, b'x'][..]);
+        assert!(read_value(&mut r, t::LIST_QUICKLIST_2).is_err());
+        let mut r = Reader::new(&[0u8][..]);
+        assert!(read_value(&mut r, 99).is_err());
+    }
+}
