@@ -420,9 +420,8 @@ pub fn signed_add(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<i64>
     // range, where they do not (as in Redis).
     let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
     let minincr = min.wrapping_sub(value);
-    let over = value > max
-        || (bits != 64 && incr > maxincr)
-        || (value >= 0 && incr > 0 && incr > maxincr);
+    let over =
+        value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr);
     let under = !over
         && (value < min
             || (bits != 64 && incr < minincr)
@@ -536,7 +535,10 @@ mod tests {
         assert_eq!(signed_add(i64::MAX, 1, 64, Overflow::Sat), Some(i64::MAX));
         assert_eq!(signed_add(i64::MIN, -1, 64, Overflow::Sat), Some(i64::MIN));
         assert_eq!(signed_add(-1, i64::MIN, 64, Overflow::Fail), None);
-        assert_eq!(signed_add(1, i64::MIN, 64, Overflow::Fail), Some(i64::MIN + 1));
+        assert_eq!(
+            signed_add(1, i64::MIN, 64, Overflow::Fail),
+            Some(i64::MIN + 1)
+        );
         assert_eq!(signed_add(200, 0, 8, Overflow::Wrap), Some(-56));
     }
 

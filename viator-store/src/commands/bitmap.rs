@@ -36,8 +36,7 @@ const BAD_BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
 /// BITOP NOT with more than one source.
 const NOT_ONE_SOURCE: &str = "ERR BITOP NOT must be called with a single source key.";
 /// A BITFIELD type other than `i1`..`i64`, `u1`..`u63`.
-const BAD_TYPE: &str =
-    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+const BAD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 /// BITFIELD OVERFLOW with another word than WRAP, SAT or FAIL.
 const BAD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
 /// BITFIELD_RO with SET or INCRBY.
@@ -184,7 +183,11 @@ fn bit_offset(ctx: &mut Ctx<'_>, arg: &[u8], field_bits: u32) -> Option<u64> {
         Some((b'#', rest)) if field_bits > 0 => (rest, i64::from(field_bits)),
         _ => (arg, 1),
     };
-    let max = ctx.store.settings.proto_max_bulk_len.load(Ordering::Relaxed);
+    let max = ctx
+        .store
+        .settings
+        .proto_max_bulk_len
+        .load(Ordering::Relaxed);
     let offset = parse_i64(digits)
         .and_then(|n| n.checked_mul(mul))
         .filter(|&n| n >= 0 && ((n as u64) >> 3) < max);
@@ -542,11 +545,13 @@ fn bitop(ctx: &mut Ctx<'_>) {
         let slices: Vec<&[u8]> = refs
             .iter()
             .zip(&texts)
-            .map(|(r, text)| match (r.as_ref().and_then(|e| e.as_str()), text) {
-                (Some(StrRef::Bytes(b)), _) => b,
-                (_, Some(t)) => t.as_slice(),
-                _ => &[],
-            })
+            .map(
+                |(r, text)| match (r.as_ref().and_then(|e| e.as_str()), text) {
+                    (Some(StrRef::Bytes(b)), _) => b,
+                    (_, Some(t)) => t.as_slice(),
+                    _ => &[],
+                },
+            )
             .collect();
         bits::bitop(op, &slices)
     };
