@@ -170,6 +170,9 @@ fn setbit_bitcount_bitpos_follow_a_bit_model() {
     }
 }
 
+/// One byte of a BITOP result from the same byte of each source.
+type ByteOp = fn(&[u8]) -> u8;
+
 #[test]
 fn bitop_matches_a_byte_model_on_long_strings() {
     let server = start();
@@ -186,7 +189,7 @@ fn bitop_matches_a_byte_model_on_long_strings() {
         srcs.push(v);
     }
     let at = |v: &Vec<u8>, j: usize| v.get(j).copied().unwrap_or(0);
-    let ops: [(&str, fn(&[u8]) -> u8); 8] = [
+    let ops: [(&str, ByteOp); 8] = [
         ("AND", |b| b.iter().fold(0xff, |a, x| a & x)),
         ("OR", |b| b.iter().fold(0, |a, x| a | x)),
         ("XOR", |b| b.iter().fold(0, |a, x| a ^ x)),
