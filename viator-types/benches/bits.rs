@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use viator_types::bits::{BitOp, bitop, first_bit, popcount, popcount_portable};
+use viator_types::bits::{BitOp, bitop, bitop_into, first_bit, popcount, popcount_portable};
 
 fn source(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -59,6 +59,13 @@ fn main() {
             bn.iter(|| bitop(op, black_box(&[&a[..], &b[..]])))
         });
     }
+    // The same kernel into a result buffer that is already mapped: the
+    // difference with the line above is the page faults of a fresh result,
+    // which Redis pays too (sdsnewlen of the result).
+    let mut out = vec![0u8; len];
+    g.bench_function("bitop_and_2src_into_mapped", |bn| {
+        bn.iter(|| bitop_into(BitOp::And, black_box(&[&a[..], &b[..]]), &mut out))
+    });
     g.throughput(Throughput::Bytes(3 * len as u64));
     for op in [BitOp::Diff, BitOp::One] {
         g.bench_function(format!("bitop_{}_3src", op.name().to_lowercase()), |bn| {
