@@ -202,6 +202,26 @@ fn bytes_for_bit(bit: u64) -> usize {
     usize::try_from((bit >> 3) + 1).unwrap_or(usize::MAX)
 }
 
+/// Redis's `sdsMakeRoomFor` limit on greedy growth: past 1 MB a string
+/// grows by 1 MB at a time, not by doubling.
+const MAX_PREALLOC: usize = 1024 * 1024;
+
+/// Grows `buf` with zero bytes to `need` bytes (no-op if it is as long),
+/// reserving room as Redis's `sdsgrowzero` does: double below 1 MB, 1 MB
+/// more above, so that a bitmap grown bit by bit to 512 MB does not hold
+/// up to twice that in capacity as `Vec`'s doubling would. Whether it grew.
+fn grow_zeroed(buf: &mut Vec<u8>, need: usize) -> bool {
+    if buf.len() >= need {
+        return false;
+    }
+    if need > buf.capacity() {
+        let room = need.saturating_add(need.min(MAX_PREALLOC));
+        buf.reserve_exact(room - buf.len());
+    }
+    buf.resize(need, 0);
+    true
+}
+
 /// Redis's start/end index rules for BITCOUNT and BITPOS: negative indexes
 /// count from the end of the string (in bytes, or in bits for BIT), the
 /// start is clamped to 0 and the end to the last index. `None` for an empty
@@ -278,10 +298,7 @@ fn setbit(ctx: &mut Ctx<'_>) {
                 ctx.out.error(errors::WRONGTYPE);
                 return;
             };
-            let grew = buf.len() < need;
-            if grew {
-                buf.resize(need, 0);
-            }
+            let grew = grow_zeroed(buf, need);
             let old = buf[byte] & mask != 0;
             if grew || old != on {
                 if on {
@@ -728,12 +745,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, read_only: bool) {
                     return;
                 }
             },
-            None => fresh.insert(Vec::new()),
+            None => fresh.insert(Vec::with_capacity(need)),
         };
-        let grew = buf.len() < need;
-        if grew {
-            buf.resize(need, 0);
-        }
+        let grew = grow_zeroed(buf, need);
         ctx.out.array(fields.len());
         let mut changes = 0u64;
         for f in &fields {
@@ -803,6 +817,19 @@ fn write_field(buf: &mut [u8], f: &Field) -> Option<(i64, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn growth_reserves_like_sdsmakeroomfor() {
+        let mut v = Vec::new();
+        assert!(grow_zeroed(&mut v, 10));
+        assert_eq!(v, [0; 10]);
+        assert!(v.capacity() >= 20);
+        assert!(!grow_zeroed(&mut v, 5));
+        let mut big = vec![1u8; 3 * MAX_PREALLOC];
+        assert!(grow_zeroed(&mut big, 3 * MAX_PREALLOC + 1));
+        assert!(big.capacity() <= 4 * MAX_PREALLOC + 1);
+        assert_eq!(big.last(), Some(&0));
+    }
 
     #[test]
     fn bit_ranges_follow_redis() {
