@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bits;
 pub mod entry;
 pub mod glob;
 pub mod hash;
