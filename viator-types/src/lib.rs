@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod entry;
+pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod list;
