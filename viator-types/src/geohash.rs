@@ -241,10 +241,10 @@ pub fn area_center(area: &Area) -> (f64, f64) {
 /// wrap as their `int64_t` truncation, and values no 64-bit integer holds
 /// give `0x8000000000000000` (or 0 above 2^64).
 pub fn score_to_bits(score: f64) -> u64 {
-    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    const TWO63: f64 = (1u64 << 63) as f64;
     // cvttsd2si: truncation, or the "integer indefinite" value.
     let cvt = |v: f64| -> u64 {
-        if v > -TWO63 - 1.0 && v < TWO63 {
+        if (-TWO63..TWO63).contains(&v) {
             (v as i64) as u64
         } else {
             1u64 << 63
@@ -390,9 +390,10 @@ pub fn estimate_steps_by_radius(range_meters: f64, lat: f64) -> u8 {
         step += 1;
     }
     step -= 2;
-    if lat > 66.0 || lat < -66.0 {
+    // `lat` is never NaN: a parsed or decoded coordinate.
+    if !(-66.0..=66.0).contains(&lat) {
         step -= 1;
-        if lat > 80.0 || lat < -80.0 {
+        if !(-80.0..=80.0).contains(&lat) {
             step -= 1;
         }
     }
@@ -618,10 +619,8 @@ pub fn format_distance(d: f64, buf: &mut [u8; 32]) -> usize {
     }
     let scaled = (d * 10000.0).round_ties_even();
     // llrint of a value no long long holds gives LLONG_MIN on x86-64.
-    let svalue: i64 = if scaled.is_finite()
-        && scaled >= -9.223_372_036_854_775_808e18
-        && scaled < 9.223_372_036_854_775_808e18
-    {
+    const TWO63: f64 = (1u64 << 63) as f64;
+    let svalue: i64 = if (-TWO63..TWO63).contains(&scaled) {
         scaled as i64
     } else {
         i64::MIN
@@ -799,6 +798,43 @@ fn pqsort_at<T>(
         }
         return;
     }
+}
+
+/// glibc's `qsort` as Redis gets it: a top-down merge sort (`msort`),
+/// stable, whose result follows from `cmp` alone, even one that is not a
+/// total order (a NaN distance), where `slice::sort_by` may panic.
+pub fn msort<T: Clone>(a: &mut [T], cmp: &mut impl FnMut(&T, &T) -> std::cmp::Ordering) {
+    let mut tmp = Vec::with_capacity(a.len());
+    msort_with_tmp(a, &mut tmp, cmp);
+}
+
+fn msort_with_tmp<T: Clone>(
+    b: &mut [T],
+    tmp: &mut Vec<T>,
+    cmp: &mut impl FnMut(&T, &T) -> std::cmp::Ordering,
+) {
+    let n = b.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    msort_with_tmp(&mut b[..n1], tmp, cmp);
+    msort_with_tmp(&mut b[n1..], tmp, cmp);
+    tmp.clear();
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < n {
+        if cmp(&b[i], &b[j]) != std::cmp::Ordering::Greater {
+            tmp.push(b[i].clone());
+            i += 1;
+        } else {
+            tmp.push(b[j].clone());
+            j += 1;
+        }
+    }
+    tmp.extend_from_slice(&b[i..n1]);
+    // What is left of the second half is already in place.
+    let done = tmp.len();
+    b[..done].clone_from_slice(tmp);
 }
 
 fn vecswap<T>(a: &mut [T], i: usize, j: usize, n: usize) {

@@ -122,7 +122,7 @@ fn distances_as_redis_prints_them() {
     assert_eq!(dist_text(0.00004), "0.0000");
     assert_eq!(dist_text(0.00005), "0.0000");
     assert_eq!(dist_text(0.0001), "0.0001");
-    assert_eq!(dist_text(6.0642951598391699e-05), "0.0001");
+    assert_eq!(dist_text(6.064_295_159_839_17e-5), "0.0001");
     assert_eq!(dist_text(0.775), "0.7750");
     assert_eq!(dist_text(1.5), "1.5000");
     assert_eq!(dist_text(-1.5), "-1.5000");
@@ -190,6 +190,35 @@ proptest! {
         let mut ids: Vec<usize> = keyed.iter().map(|x| x.1).collect();
         ids.sort();
         prop_assert_eq!(ids, (0..v.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn msort_is_a_stable_sort(v in prop::collection::vec(0i32..20, 0..200)) {
+        let mut keyed: Vec<(i32, usize)> = v.iter().copied().zip(0..).collect();
+        let mut expected = keyed.clone();
+        expected.sort_by_key(|x| x.0);
+        msort(&mut keyed, &mut |x, y| x.0.cmp(&y.0));
+        prop_assert_eq!(keyed, expected);
+    }
+
+    #[test]
+    fn sorts_survive_inconsistent_comparators(v in prop::collection::vec(any::<f64>(), 0..100), r in 0usize..100) {
+        let cmp = |a: &f64, b: &f64| if a > b {
+            std::cmp::Ordering::Greater
+        } else if a == b {
+            std::cmp::Ordering::Equal
+        } else {
+            std::cmp::Ordering::Less
+        };
+        let mut a = v.clone();
+        msort(&mut a, &mut |x, y| cmp(x, y));
+        prop_assert_eq!(a.len(), v.len());
+        let mut b = v.clone();
+        if !b.is_empty() {
+            let r = r % b.len();
+            pqsort(&mut b, &mut |x, y| cmp(x, y), 0, r);
+        }
+        prop_assert_eq!(b.len(), v.len());
     }
 
     #[test]
