@@ -7,6 +7,7 @@
 
 pub mod bits;
 pub mod entry;
+pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod list;
