@@ -1218,17 +1218,7 @@ fn object_freq(ctx: &mut Ctx<'_>) {
 
 /// OBJECT HELP, as Redis's `addReplyHelp`.
 fn object_help(ctx: &mut Ctx<'_>) {
-    let name = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
-    let out = &mut *ctx.out;
-    out.array(OBJECT_HELP.len() + 3);
-    out.simple_bytes(
-        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for line in OBJECT_HELP {
-        out.simple(line);
-    }
-    out.simple("HELP");
-    out.simple("    Prints this help.");
+    super::introspection::reply_help(ctx.out, ctx.args[0], OBJECT_HELP);
 }
 
 // ---------------------------------------------------------------------------

@@ -57,17 +57,9 @@ const HELP: &[&str] = &[
     "    sampled up to <count> times (default: 5, 0 means sample all).",
 ];
 
-/// MEMORY HELP ends with "Prints this help." where most containers say
-/// "Print": its own help text carries the line.
+/// MEMORY HELP, as Redis's `addReplyHelp`.
 fn help(ctx: &mut Ctx<'_>) {
-    let out = &mut *ctx.out;
-    out.array(HELP.len() + 3);
-    out.simple("MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for line in HELP {
-        out.simple(line);
-    }
-    out.simple("HELP");
-    out.simple("    Prints this help.");
+    super::introspection::reply_help(ctx.out, b"MEMORY", HELP);
 }
 
 /// MEMORY USAGE key [SAMPLES count]: the bytes the key and its value take
