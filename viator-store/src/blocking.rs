@@ -231,6 +231,27 @@ impl Blocking {
         self.inner.lock().queues.len()
     }
 
+    /// Number of keys with a client that also wants to hear of the key's
+    /// deletion, an XREADGROUP (INFO's `total_blocking_keys_on_nokey`).
+    pub fn blocking_keys_on_nokey(&self) -> usize {
+        if self.blocked_clients() == 0 {
+            return 0;
+        }
+        let inner = self.inner.lock();
+        inner
+            .queues
+            .values()
+            .filter(|q| {
+                q.iter().any(|id| {
+                    inner
+                        .waiters
+                        .get(id)
+                        .is_some_and(|w| w.on == BlockedOn::StreamGroup)
+                })
+            })
+            .count()
+    }
+
     /// Number of blocked clients with a timeout (INFO's
     /// `clients_in_timeout_table`).
     pub fn clients_with_timeout(&self) -> usize {

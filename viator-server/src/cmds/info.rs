@@ -325,7 +325,12 @@ fn clients(out: &mut String, shared: &Shared) {
         shared.store.watches.watched_keys()
     );
     field!(out, "total_blocking_keys", "{}", blocking.blocking_keys());
-    field!(out, "total_blocking_keys_on_nokey", "0");
+    field!(
+        out,
+        "total_blocking_keys_on_nokey",
+        "{}",
+        blocking.blocking_keys_on_nokey()
+    );
 }
 
 /// Memory held by client connections: their buffers and state.
