@@ -5,6 +5,7 @@
 //! records, then [`opcode::EOF`] and the CRC64 of everything before it
 //! (little-endian; zero when `rdbchecksum` is off).
 
+pub mod file;
 pub mod legacy;
 mod read;
 pub mod value;
@@ -153,6 +154,14 @@ pub enum Error {
     /// A value this version of Viator cannot load yet.
     #[error("unsupported {0}")]
     Unsupported(&'static str),
+    /// The checksum at the end does not match the data.
+    #[error("wrong RDB checksum expected: ({stored:#x}) got ({computed:#x})")]
+    BadChecksum {
+        /// The checksum in the file.
+        stored: u64,
+        /// The checksum of the data read.
+        computed: u64,
+    },
     /// A value type no Redis version writes.
     #[error("unknown RDB value type {0}")]
     UnknownType(u8),

@@ -1,0 +1,270 @@
+//! Reads snapshots written by a real redis-server (Debian's, on `PATH`):
+//! every type in its small and large encodings, expire times, several
+//! databases. `#[ignore]`d because it needs redis-server; `.ci/run`
+//! installs it and runs `cargo test -p viator-persist -- --ignored`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use viator_persist::rdb::file::{FileReader, Record};
+use viator_persist::rdb::value::Value;
+
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_redis() -> Redis {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("viator-rdb-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server on PATH");
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Redis { child, port, dir };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("redis-server did not start");
+}
+
+/// Sends commands and reads one reply line (or bulk) for each.
+fn run(port: u16, cmds: &[Vec<Vec<u8>>]) {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    for chunk in cmds.chunks(1000) {
+        let mut buf = Vec::new();
+        for c in chunk {
+            buf.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
+            for a in c {
+                buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                buf.extend_from_slice(a);
+                buf.extend_from_slice(b"\r\n");
+            }
+        }
+        w.write_all(&buf).unwrap();
+        for c in chunk {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            assert!(
+                !line.starts_with('-'),
+                "{:?} -> {line}",
+                String::from_utf8_lossy(&c[0])
+            );
+            if let Some(n) = line.strip_prefix('$') {
+                let n: i64 = n.trim().parse().unwrap();
+                if n >= 0 {
+                    let mut b = vec![0; n as usize + 2];
+                    r.read_exact(&mut b).unwrap();
+                }
+            }
+        }
+    }
+}
+
+fn cmd(parts: &[&[u8]]) -> Vec<Vec<u8>> {
+    parts.iter().map(|p| p.to_vec()).collect()
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    strings: BTreeMap<(u64, Vec<u8>), Vec<u8>>,
+    lists: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
+    sets: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
+    zsets: BTreeMap<Vec<u8>, Vec<(Vec<u8>, f64)>>,
+    hashes: BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn loads_every_type_and_encoding_redis_saves() {
+    let redis = start_redis();
+    let mut cmds = Vec::new();
+    let mut want = Expected::default();
+    // Strings: raw, embstr, integers of every width, long compressible.
+    let long = b"abc".repeat(1000);
+    let strings: Vec<(&[u8], Vec<u8>)> = vec![
+        (b"s:raw", b"hello world".to_vec()),
+        (b"s:int8", b"-12".to_vec()),
+        (b"s:int16", b"3000".to_vec()),
+        (b"s:int32", b"-2000000000".to_vec()),
+        (b"s:int64", b"9223372036854775807".to_vec()),
+        (b"s:long", long),
+        (b"s:empty", Vec::new()),
+        (b"s:bin", (0..=255u8).collect()),
+    ];
+    for (k, v) in &strings {
+        cmds.push(cmd(&[b"SET", k, v]));
+        want.strings.insert((0, k.to_vec()), v.clone());
+    }
+    cmds.push(cmd(&[b"SELECT", b"3"]));
+    cmds.push(cmd(&[b"SET", b"in:db3", b"x"]));
+    want.strings.insert((3, b"in:db3".to_vec()), b"x".to_vec());
+    cmds.push(cmd(&[b"SELECT", b"0"]));
+    cmds.push(cmd(&[b"SET", b"s:ttl", b"v", b"PX", b"100000000"]));
+    want.strings.insert((0, b"s:ttl".to_vec()), b"v".to_vec());
+    // Each collection small (listpack / intset) and large (quicklist,
+    // hashtable, skiplist), with integers and long elements mixed in.
+    for (suffix, n) in [("small", 5usize), ("large", 700)] {
+        let elems: Vec<Vec<u8>> = (0..n)
+            .map(|i| match i % 3 {
+                0 => i.to_string().into_bytes(),
+                1 => format!("elem-{i}").into_bytes(),
+                _ => format!("{i}-{}", "y".repeat(i % 90)).into_bytes(),
+            })
+            .collect();
+        let key = |t: &str| format!("{t}:{suffix}").into_bytes();
+        let mut c = cmd(&[b"RPUSH", &key("list")]);
+        c.extend(elems.iter().cloned());
+        cmds.push(c);
+        want.lists.insert(key("list"), elems.clone());
+        let mut c = cmd(&[b"SADD", &key("set")]);
+        c.extend(elems.iter().cloned());
+        cmds.push(c);
+        want.sets.insert(key("set"), elems.clone());
+        let ints: Vec<Vec<u8>> = (0..n as i64)
+            .map(|i| (i * 1_000_003 - 70_000).to_string().into_bytes())
+            .collect();
+        let mut c = cmd(&[b"SADD", &key("intset")]);
+        c.extend(ints.iter().cloned());
+        cmds.push(c);
+        want.sets.insert(key("intset"), ints);
+        let mut c = cmd(&[b"ZADD", &key("zset")]);
+        let mut pairs = Vec::new();
+        for (i, e) in elems.iter().enumerate() {
+            let score = i as f64 * 1.5 - 3.25;
+            c.push(score.to_string().into_bytes());
+            c.push(e.clone());
+            pairs.push((e.clone(), score));
+        }
+        cmds.push(c);
+        want.zsets.insert(key("zset"), pairs);
+        let mut c = cmd(&[b"HSET", &key("hash")]);
+        let mut fields = Vec::new();
+        for (i, e) in elems.iter().enumerate() {
+            c.push(e.clone());
+            c.push(format!("value-{i}").into_bytes());
+            fields.push((e.clone(), format!("value-{i}").into_bytes()));
+        }
+        cmds.push(c);
+        want.hashes.insert(key("hash"), fields);
+    }
+    cmds.push(cmd(&[b"SAVE"]));
+    run(redis.port, &cmds);
+
+    let file = std::fs::File::open(redis.dir.join("dump.rdb")).unwrap();
+    let mut reader = FileReader::new(std::io::BufReader::new(file)).unwrap();
+    assert!(reader.version() >= 10);
+    let mut got = Expected::default();
+    let (mut db, mut aux, mut ttl_seen) = (0, Vec::new(), false);
+    loop {
+        match reader.next_record().unwrap() {
+            Record::Eof => break,
+            Record::Aux { name, .. } => aux.push(String::from_utf8(name).unwrap()),
+            Record::SelectDb(n) => db = n,
+            Record::Key {
+                key,
+                value,
+                expire_ms,
+                ..
+            } => {
+                if key == b"s:ttl" {
+                    ttl_seen = expire_ms.is_some_and(|t| t > 1_600_000_000_000);
+                }
+                match value {
+                    Value::String(v) => {
+                        got.strings.insert((db, key), v);
+                    }
+                    Value::List(v) => {
+                        got.lists.insert(key, v);
+                    }
+                    Value::Set(mut v) => {
+                        let mut w = want.sets[&key].clone();
+                        v.sort();
+                        w.sort();
+                        assert_eq!(v, w, "set {}", String::from_utf8_lossy(&key));
+                        let w = want.sets[&key].clone();
+                        got.sets.insert(key, w);
+                    }
+                    Value::ZSet(mut v) => {
+                        v.sort_by(|a, b| a.1.total_cmp(&b.1));
+                        got.zsets.insert(key, v);
+                    }
+                    Value::Hash(v) => {
+                        let mut pairs: Vec<_> = v.into_iter().map(|f| (f.field, f.value)).collect();
+                        let mut w = want.hashes[&key].clone();
+                        pairs.sort();
+                        w.sort();
+                        assert_eq!(pairs, w, "hash {}", String::from_utf8_lossy(&key));
+                        let w = want.hashes[&key].clone();
+                        got.hashes.insert(key, w);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(ttl_seen, "the expire time of s:ttl");
+    assert!(aux.iter().any(|a| a == "redis-ver"), "{aux:?}");
+    assert_eq!(got, want);
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn a_flipped_byte_is_an_error_never_a_panic() {
+    let redis = start_redis();
+    let mut cmds = vec![
+        cmd(&[b"RPUSH", b"l", b"a", b"b", b"1"]),
+        cmd(&[b"HSET", b"h", b"f", b"v"]),
+    ];
+    cmds.push(cmd(&[b"ZADD", b"z", b"1", b"m"]));
+    cmds.push(cmd(&[b"SAVE"]));
+    run(redis.port, &cmds);
+    let good = std::fs::read(redis.dir.join("dump.rdb")).unwrap();
+    let read_all = |data: &[u8]| -> Result<(), viator_persist::rdb::Error> {
+        let mut r = FileReader::new(data)?;
+        while r.next_record()? != Record::Eof {}
+        Ok(())
+    };
+    assert_eq!(read_all(&good), Ok(()));
+    // Every truncation fails; every flipped byte fails (the checksum
+    // catches what the structure does not).
+    for cut in 0..good.len() {
+        assert!(read_all(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    for at in 0..good.len() - 8 {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        assert!(read_all(&bad).is_err(), "flip at {at}");
+    }
+}
