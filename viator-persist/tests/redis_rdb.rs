@@ -47,9 +47,11 @@ fn start_redis() -> Redis {
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server on PATH");
+    // Dropped (killed, waited for) on every path from here.
+    let redis = Redis { child, port, dir };
     for _ in 0..100 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Redis { child, port, dir };
+            return redis;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -96,13 +98,16 @@ fn cmd(parts: &[&[u8]]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()
 }
 
+/// A hash's field/value pairs.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 #[derive(Debug, Default, PartialEq)]
 struct Expected {
     strings: BTreeMap<(u64, Vec<u8>), Vec<u8>>,
     lists: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
     sets: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
     zsets: BTreeMap<Vec<u8>, Vec<(Vec<u8>, f64)>>,
-    hashes: BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>,
+    hashes: BTreeMap<Vec<u8>, Pairs>,
 }
 
 #[test]
