@@ -11,4 +11,5 @@
 #![warn(missing_docs)]
 
 pub mod crc;
+pub mod objects;
 pub mod rdb;

@@ -3,10 +3,10 @@
 //! next key (expire time, LRU idle time, LFU frequency) are folded into the
 //! key's [`Record::Key`]; the checksum at the end is verified.
 
-use std::io::Read;
+use std::io::{self, Read, Write};
 
 use super::value::{Value, read_value};
-use super::{Error, RDB_VERSION, Reader, opcode};
+use super::{Error, RDB_VERSION, Reader, Writer, opcode};
 
 /// One item of an RDB stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,5 +169,62 @@ impl<R: Read> FileReader<R> {
                 }
             }
         }
+    }
+}
+
+/// Writes an RDB stream: the header, then records, then [`FileWriter::finish`]
+/// adds the end marker and the checksum.
+#[derive(Debug)]
+pub struct FileWriter<W: Write> {
+    w: Writer<W>,
+    checksum: bool,
+    version: u16,
+}
+
+impl<W: Write> FileWriter<W> {
+    /// Starts a stream of RDB `version`; `compress` is `rdbcompression`,
+    /// `checksum` is `rdbchecksum` (off: the checksum written is 0).
+    pub fn new(out: W, version: u16, compress: bool, checksum: bool) -> io::Result<FileWriter<W>> {
+        let mut w = Writer::new(out, compress);
+        w.header(version)?;
+        Ok(FileWriter {
+            w,
+            checksum,
+            version,
+        })
+    }
+
+    /// An auxiliary field.
+    pub fn aux(&mut self, name: &[u8], value: &[u8]) -> io::Result<()> {
+        self.w.u8(opcode::AUX)?;
+        self.w.string(name)?;
+        self.w.string(value)
+    }
+
+    /// Selects database `db` and announces its size.
+    pub fn select_db(&mut self, db: u64, keys: u64, expires: u64) -> io::Result<()> {
+        self.w.u8(opcode::SELECTDB)?;
+        self.w.length(db)?;
+        self.w.u8(opcode::RESIZEDB)?;
+        self.w.length(keys)?;
+        self.w.length(expires)
+    }
+
+    /// A key with its expire time and value.
+    pub fn key(&mut self, entry: &viator_types::entry::Entry) -> io::Result<()> {
+        crate::objects::write_key(&mut self.w, entry, self.version)
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.w.written()
+    }
+
+    /// Ends the stream; returns the underlying writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.w.u8(opcode::EOF)?;
+        let crc = if self.checksum { self.w.crc() } else { 0 };
+        self.w.u64_le(crc)?;
+        Ok(self.w.into_inner())
     }
 }

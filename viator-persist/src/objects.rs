@@ -1,0 +1,291 @@
+//! Between Viator's in-memory values (`viator_types`) and RDB records:
+//! [`write_key`] saves a key as Redis 7.4+ would save it in the same
+//! encoding, [`entry_from_record`] builds a key from a loaded record with
+//! the encodings the current thresholds call for, as Redis's
+//! `rdbLoadObject` does.
+
+use std::io::{self, Write};
+
+use viator_types::entry::{Entry, NewValue, Object, StrRef};
+use viator_types::hash::{self, ExpireCond, Hash};
+use viator_types::list::{End, List};
+use viator_types::listpack::Builder;
+use viator_types::set::{Set, SetLimits};
+use viator_types::zset::{self, ZSet};
+
+use crate::rdb::value::{HashField, ListNode, Value, intset_blob};
+use crate::rdb::{Error, Writer, opcode, value_type as t};
+
+/// The encoding thresholds in force when loading (the `*-max-*` options).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `list-max-listpack-size`.
+    pub list_fill: i64,
+    /// `list-compress-depth`.
+    pub list_compress: i64,
+    /// `hash-max-listpack-entries` and `-value`.
+    pub hash: hash::Limits,
+    /// `set-max-*`.
+    pub set: SetLimits,
+    /// `zset-max-listpack-entries` and `-value`.
+    pub zset: zset::Limits,
+}
+
+impl Default for Limits {
+    /// Redis's defaults.
+    fn default() -> Limits {
+        Limits {
+            list_fill: -2,
+            list_compress: 0,
+            hash: hash::Limits {
+                max_entries: 128,
+                max_value: 64,
+            },
+            set: SetLimits::default(),
+            zset: zset::Limits {
+                max_entries: 128,
+                max_value: 64,
+            },
+        }
+    }
+}
+
+/// Bytes of elements per packed list node when saving: the node size of
+/// the default `list-max-listpack-size` (-2, 8 KB).
+const LIST_NODE_BYTES: usize = 8 * 1024;
+
+/// Writes `entry` as Redis writes a key: its expire time, the value's
+/// type, the key and the value. For RDB `version` 10 (Redis 7.0), which
+/// has no set listpacks, a listpack set is written as a plain set; a hash
+/// with field expire times cannot be written in a version before 12.
+pub fn write_key<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io::Result<()> {
+    if let Some(at) = entry.expire_ms() {
+        w.u8(opcode::EXPIRETIME_MS)?;
+        w.u64_le(at as u64)?;
+    }
+    if let Some(s) = entry.as_str() {
+        w.u8(t::STRING)?;
+        w.string(entry.key())?;
+        return match s {
+            StrRef::Int(v) => w.int_string(v),
+            StrRef::Bytes(b) => w.string(b),
+        };
+    }
+    match entry.as_object() {
+        Some(Object::List(l)) => {
+            w.u8(t::LIST_QUICKLIST_2)?;
+            w.string(entry.key())?;
+            write_list(w, l)
+        }
+        Some(Object::Set(s)) => write_set(w, entry.key(), s, version),
+        Some(Object::ZSet(z)) => write_zset(w, entry.key(), z),
+        Some(Object::Hash(h)) if version < 12 && h.min_expire().is_some() => Err(io::Error::other(
+            "hash field expire times need RDB version 12",
+        )),
+        Some(Object::Hash(h)) => write_hash(w, entry.key(), h),
+        Some(Object::Stream(_)) | None => Err(io::Error::other("streams cannot be saved yet")),
+    }
+}
+
+fn write_list<W: Write>(w: &mut Writer<W>, l: &List) -> io::Result<()> {
+    // Nodes of about the default size; Redis re-applies its own limits
+    // when it loads them.
+    let mut nodes: Vec<Vec<u8>> = Vec::new();
+    let mut current = Builder::new();
+    let mut bytes = 0;
+    l.for_each(|e| {
+        if !current.is_empty() && bytes + e.len() > LIST_NODE_BYTES {
+            nodes.push(std::mem::take(&mut current).finish());
+            bytes = 0;
+        }
+        bytes += e.len();
+        current.push(e);
+    });
+    if !current.is_empty() {
+        nodes.push(current.finish());
+    }
+    let refs: Vec<ListNode<'_>> = nodes.iter().map(|n| ListNode::Packed(n)).collect();
+    w.list_value(&refs)
+}
+
+fn write_set<W: Write>(w: &mut Writer<W>, key: &[u8], s: &Set, version: u16) -> io::Result<()> {
+    if s.is_intset() {
+        let mut members = Vec::with_capacity(s.len());
+        s.for_each_elem(|e| {
+            if let Some(v) = e.as_int() {
+                members.push(v)
+            }
+        });
+        members.sort_unstable();
+        w.u8(t::SET_INTSET)?;
+        w.string(key)?;
+        return w.blob_value(&intset_blob(&members));
+    }
+    if s.is_listpack() && version >= 11 {
+        let mut b = Builder::new();
+        s.for_each(|m| b.push(m));
+        w.u8(t::SET_LISTPACK)?;
+        w.string(key)?;
+        return w.blob_value(&b.finish());
+    }
+    w.u8(t::SET)?;
+    w.string(key)?;
+    let members = s.to_vecs();
+    w.set_value(members.len(), members.iter().map(Vec::as_slice))
+}
+
+fn write_zset<W: Write>(w: &mut Writer<W>, key: &[u8], z: &ZSet) -> io::Result<()> {
+    if z.encoding_name() == "listpack" {
+        let mut b = Builder::new();
+        let mut score_text = [0u8; 32];
+        z.for_each(|m, score| {
+            b.push(m);
+            let n = viator_protocol::format_double(score, &mut score_text);
+            b.push(&score_text[..n]);
+        });
+        w.u8(t::ZSET_LISTPACK)?;
+        w.string(key)?;
+        return w.blob_value(&b.finish());
+    }
+    w.u8(t::ZSET_2)?;
+    w.string(key)?;
+    // Highest rank first, as Redis, so that loading inserts at the head.
+    let mut members: Vec<(Vec<u8>, f64)> = Vec::with_capacity(z.len());
+    z.walk(z.len().saturating_sub(1), true, |m, s| {
+        members.push((m.to_vec(), s));
+        true
+    });
+    w.zset_value(
+        members.len(),
+        members.iter().map(|(m, s)| (m.as_slice(), *s)),
+    )
+}
+
+fn write_hash<W: Write>(w: &mut Writer<W>, key: &[u8], h: &Hash) -> io::Result<()> {
+    let min_expire = h.min_expire().map(|t| t as u64);
+    match h.encoding_name() {
+        "listpack" | "listpackex" => {
+            let ex = h.encoding_name() == "listpackex";
+            let mut b = Builder::new();
+            for (name, value, expire) in h.iter() {
+                b.push(name);
+                b.push(value);
+                if ex {
+                    b.push_int(expire.unwrap_or(0));
+                }
+            }
+            w.u8(if ex {
+                t::HASH_LISTPACK_EX
+            } else {
+                t::HASH_LISTPACK
+            })?;
+            w.string(key)?;
+            if ex {
+                w.hash_listpack_ex_value(min_expire, &b.finish())
+            } else {
+                w.blob_value(&b.finish())
+            }
+        }
+        _ => {
+            w.u8(if min_expire.is_some() {
+                t::HASH_METADATA
+            } else {
+                t::HASH
+            })?;
+            w.string(key)?;
+            let fields: Vec<(Vec<u8>, Vec<u8>, Option<u64>)> = h
+                .iter()
+                .map(|(f, v, e)| (f.to_vec(), v.to_vec(), e.map(|t| t as u64)))
+                .collect();
+            w.hash_value(
+                fields.len(),
+                min_expire,
+                fields
+                    .iter()
+                    .map(|(f, v, e)| (f.as_slice(), v.as_slice(), *e)),
+            )
+        }
+    }
+}
+
+/// Builds the key of a loaded record. `None` when there is nothing to
+/// keep: an empty collection, or a hash whose every field had expired by
+/// `now_ms` (Redis skips both). Duplicate members or fields are corruption.
+pub fn entry_from_record(
+    key: &[u8],
+    value: Value,
+    expire_ms: Option<i64>,
+    limits: &Limits,
+    now_ms: i64,
+) -> Result<Option<Entry>, Error> {
+    let object = match value {
+        Value::String(s) => {
+            let mut e = Entry::new_string(key, &s);
+            e.set_expire_ms(expire_ms);
+            return Ok(Some(e));
+        }
+        Value::List(items) if items.is_empty() => return Ok(None),
+        Value::List(items) => {
+            let mut list = List::new();
+            let bytes = items.iter().map(Vec::len).sum();
+            list.grow_check(limits.list_fill, limits.list_compress, bytes, items.len());
+            for item in &items {
+                list.push(item, End::Tail, limits.list_fill);
+            }
+            list.auto_convert(limits.list_fill, limits.list_compress);
+            Object::List(list)
+        }
+        Value::Set(members) => {
+            let Some(first) = members.first() else {
+                return Ok(None);
+            };
+            let mut set = Set::create(first, members.len(), &limits.set);
+            for m in &members {
+                if !set.add(m, &limits.set) {
+                    return Err(Error::Corrupt("duplicate set member"));
+                }
+            }
+            Object::Set(set)
+        }
+        Value::ZSet(pairs) => {
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            let max_len = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+            let mut z = ZSet::with_hint(pairs.len(), max_len, limits.zset);
+            for (m, score) in &pairs {
+                if z.score(m).is_some() {
+                    return Err(Error::Corrupt("duplicate sorted set member"));
+                }
+                z.insert_new(m, *score, limits.zset);
+            }
+            Object::ZSet(z)
+        }
+        Value::Hash(fields) => {
+            let mut h = Hash::new();
+            for HashField {
+                field,
+                value,
+                expire_ms,
+            } in &fields
+            {
+                if !h.set(field, value, false, limits.hash) {
+                    return Err(Error::Corrupt("duplicate hash field"));
+                }
+                if let Some(at) = expire_ms {
+                    h.enable_field_expiry();
+                    h.set_field_expire(field, *at as i64, ExpireCond::None, now_ms);
+                }
+            }
+            if h.is_empty() {
+                return Ok(None);
+            }
+            Object::Hash(h)
+        }
+    };
+    Ok(Some(Entry::new(
+        key,
+        NewValue::Object(Box::new(object)),
+        expire_ms,
+    )))
+}
