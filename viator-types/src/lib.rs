@@ -8,6 +8,7 @@
 pub mod entry;
 pub mod glob;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod number;
 pub mod set;
