@@ -378,6 +378,7 @@ impl Shared {
             (&s.set_max_listpack_value, Opt::SetMaxListpackValue),
             (&s.zset_max_listpack_entries, Opt::ZsetMaxListpackEntries),
             (&s.zset_max_listpack_value, Opt::ZsetMaxListpackValue),
+            (&s.hll_sparse_max_bytes, Opt::HllSparseMaxBytes),
         ] {
             setting.store(cfg.num(opt) as u64, Ordering::Relaxed);
         }

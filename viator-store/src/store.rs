@@ -189,6 +189,9 @@ pub struct Settings {
     pub zset_max_listpack_entries: AtomicU64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: AtomicU64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past
+    /// this becomes dense.
+    pub hll_sparse_max_bytes: AtomicU64,
 }
 
 impl Default for Settings {
@@ -212,6 +215,7 @@ impl Default for Settings {
             set_max_listpack_value: AtomicU64::new(64),
             zset_max_listpack_entries: AtomicU64::new(128),
             zset_max_listpack_value: AtomicU64::new(64),
+            hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
 }

@@ -38,6 +38,8 @@
 //! [`Corrupt`]: the command layer answers Redis's INVALIDOBJ error instead
 //! of reading or writing out of bounds.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// Bits of the hash that pick a register.
 pub const HLL_P: u32 = 14;
 /// Bits of the hash left for the run of zeros.
@@ -72,6 +74,21 @@ const SPARSE_ZERO_MAX_LEN: usize = 64;
 const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 /// The default `hll-sparse-max-bytes`.
 pub const DEFAULT_SPARSE_MAX_BYTES: usize = 3000;
+
+/// Whether the word-at-a-time paths are used for merging dense registers
+/// (PFDEBUG SIMD ON/OFF). Both paths give the same result; the switch lets
+/// a test compare them, as Redis's does for its AVX2 code.
+static SIMD: AtomicBool = AtomicBool::new(true);
+
+/// Turns the word-at-a-time merge on or off (PFDEBUG SIMD).
+pub fn set_simd(on: bool) {
+    SIMD.store(on, Ordering::Relaxed);
+}
+
+/// Whether the word-at-a-time merge is on.
+pub fn simd() -> bool {
+    SIMD.load(Ordering::Relaxed)
+}
 
 /// The registers or opcodes of an HLL do not describe 16384 registers
 /// (Redis's "Corrupted HLL object detected").
@@ -645,7 +662,16 @@ pub fn set_register(
 /// Raises each of `raw`'s registers to this HLL's value where it is
 /// higher (`hllMerge`).
 pub fn merge_into(raw: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> {
-    if hll[4] == DENSE {
+    if hll[4] == DENSE && !simd() {
+        let regs = &hll[HDR_SIZE..];
+        for (i, r) in raw.iter_mut().enumerate() {
+            let v = dense_get(regs, i);
+            if v > *r {
+                *r = v;
+            }
+        }
+        Ok(())
+    } else if hll[4] == DENSE {
         let regs = &hll[HDR_SIZE..];
         for (i, chunk) in regs.chunks_exact(3).enumerate() {
             let w = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], 0]);
