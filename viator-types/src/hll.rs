@@ -776,7 +776,8 @@ fn estimate(histo: &[u32; 64]) -> u64 {
     }
     z += m * sigma(histo[0] as f64 / m);
     let e = (ALPHA_INF * m * m / z).round();
-    if e.is_finite() && e < 9.223_372_036_854_775_807e18 && e >= -9.223_372_036_854_775_808e18 {
+    let limit = (1u64 << 63) as f64;
+    if (-limit..limit).contains(&e) {
         e as i64 as u64
     } else {
         i64::MIN as u64

@@ -291,13 +291,9 @@ fn pfmerge(ctx: &mut Ctx<'_>) {
             return;
         }
     }
-    let written = match ks.write(dest) {
-        Some(mut e) => Some(match bytes_mut(&mut e) {
-            Ok(buf) => write_merged(buf, &raw, use_dense, max),
-            Err(msg) => Err(msg),
-        }),
-        None => None,
-    };
+    let written = ks
+        .write(dest)
+        .map(|mut e| bytes_mut(&mut e).and_then(|buf| write_merged(buf, &raw, use_dense, max)));
     let result = match written {
         Some(r) => r,
         None => {
