@@ -380,6 +380,7 @@ impl Shared {
             (&s.zset_max_listpack_value, Opt::ZsetMaxListpackValue),
             (&s.stream_node_max_entries, Opt::StreamNodeMaxEntries),
             (&s.stream_node_max_bytes, Opt::StreamNodeMaxBytes),
+            (&s.hll_sparse_max_bytes, Opt::HllSparseMaxBytes),
         ] {
             setting.store(cfg.num(opt) as u64, Ordering::Relaxed);
         }

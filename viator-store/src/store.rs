@@ -195,6 +195,9 @@ pub struct Settings {
     /// `stream-node-max-bytes`: the most bytes of one stream node (0: no
     /// limit).
     pub stream_node_max_bytes: AtomicU64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past
+    /// this becomes dense.
+    pub hll_sparse_max_bytes: AtomicU64,
 }
 
 impl Default for Settings {
@@ -220,6 +223,7 @@ impl Default for Settings {
             zset_max_listpack_value: AtomicU64::new(64),
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
+            hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
 }

@@ -664,7 +664,7 @@ option_table! {
     HashMaxListpackValue: "hash-max-listpack-value", Some("hash-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
     StreamNodeMaxBytes: "stream-node-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 4096), false;
     ZsetMaxListpackValue: "zset-max-listpack-value", Some("zset-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
-    HllSparseMaxBytes: "hll-sparse-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 3000), false;
+    HllSparseMaxBytes: "hll-sparse-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 3000), true;
     TrackingTableMaxKeys: "tracking-table-max-keys", None, M, num(SizeT, 0, LONG_MAX, 1_000_000), false;
     ClientQueryBufferLimit: "client-query-buffer-limit", None, DBG | M, mem(SizeT, MB, LONG_MAX, 1024 * MB), true;
     MaxmemoryClients: "maxmemory-clients", None, M, OptionKind::Numeric { ty: SSizeT, format: NumFormat::MemoryPercent, min: -100, max: i64::MAX, default: 0 }, false;
