@@ -38,7 +38,7 @@ impl Default for Limits {
             list_fill: -2,
             list_compress: 0,
             hash: hash::Limits {
-                max_entries: 128,
+                max_entries: 512,
                 max_value: 64,
             },
             set: SetLimits::default(),

@@ -273,3 +273,206 @@ fn a_flipped_byte_is_an_error_never_a_panic() {
         assert!(read_all(&bad).is_err(), "flip at {at}");
     }
 }
+
+/// A reply, as far as these tests need one.
+#[derive(Debug, PartialEq)]
+enum Reply {
+    Line(String),
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+fn read_reply(r: &mut impl BufRead) -> Reply {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let (kind, rest) = line.trim_end().split_at(1);
+    match kind {
+        "+" | ":" | "-" => Reply::Line(line.trim_end().to_string()),
+        "$" => {
+            let n: i64 = rest.parse().unwrap();
+            if n < 0 {
+                return Reply::Bulk(None);
+            }
+            let mut b = vec![0; n as usize + 2];
+            r.read_exact(&mut b).unwrap();
+            b.truncate(n as usize);
+            Reply::Bulk(Some(b))
+        }
+        "*" => Reply::Array(
+            (0..rest.parse::<i64>().unwrap())
+                .map(|_| read_reply(r))
+                .collect(),
+        ),
+        _ => panic!("unexpected reply {line:?}"),
+    }
+}
+
+/// Runs one command and returns its reply.
+fn call(conn: &mut (TcpStream, BufReader<TcpStream>), parts: &[&[u8]]) -> Reply {
+    let mut buf = format!("*{}\r\n", parts.len()).into_bytes();
+    for p in parts {
+        buf.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
+        buf.extend_from_slice(p);
+        buf.extend_from_slice(b"\r\n");
+    }
+    conn.0.write_all(&buf).unwrap();
+    read_reply(&mut conn.1)
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn redis_7_loads_what_viator_writes_as_rdb_10() {
+    use viator_persist::objects::Limits;
+    use viator_persist::rdb::file::FileWriter;
+    use viator_types::entry::{Entry, NewValue, Object};
+    use viator_types::hash::Hash;
+    use viator_types::list::{End, List};
+    use viator_types::set::Set;
+    use viator_types::zset::ZSet;
+
+    let l = Limits::default();
+    let obj = |k: &str, o: Object| Entry::new(k.as_bytes(), NewValue::Object(Box::new(o)), None);
+    let mut entries = vec![
+        Entry::new_string(b"s", b"hello"),
+        Entry::new_string(b"n", b"-42"),
+        Entry::new(b"ttl", NewValue::Str(b"v"), Some(4_102_444_800_000)),
+    ];
+    for n in [4usize, 400] {
+        let items: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    i.to_string()
+                } else {
+                    format!("e{i}")
+                }
+                .into_bytes()
+            })
+            .collect();
+        let mut list = List::new();
+        list.grow_check(l.list_fill, 0, items.iter().map(Vec::len).sum(), n);
+        for i in &items {
+            list.push(i, End::Tail, l.list_fill);
+        }
+        list.auto_convert(l.list_fill, 0);
+        entries.push(obj(&format!("list{n}"), Object::List(list)));
+        let mut set = Set::create(&items[1], n, &l.set);
+        let mut ints = Set::create(b"1", n, &l.set);
+        let mut z = ZSet::with_hint(n, 8, l.zset);
+        let mut h = Hash::new();
+        for (i, m) in items.iter().enumerate() {
+            set.add(m, &l.set);
+            ints.add(i.to_string().as_bytes(), &l.set);
+            z.insert_new(m, i as f64 / 4.0, l.zset);
+            h.set(m, format!("v{i}").as_bytes(), false, l.hash);
+        }
+        entries.push(obj(&format!("set{n}"), Object::Set(set)));
+        entries.push(obj(&format!("ints{n}"), Object::Set(ints)));
+        entries.push(obj(&format!("zset{n}"), Object::ZSet(z)));
+        entries.push(obj(&format!("hash{n}"), Object::Hash(h)));
+    }
+    let mut w = FileWriter::new(Vec::new(), 10, true, true).unwrap();
+    w.aux(b"redis-ver", b"7.0.0").unwrap();
+    w.select_db(0, entries.len() as u64, 1).unwrap();
+    for e in &entries {
+        w.key(e).unwrap();
+    }
+    let file = w.finish().unwrap();
+
+    // Redis starts on that file.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("viator-rdb10-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("dump.rdb"), &file).unwrap();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server on PATH");
+    let redis = Redis { child, port, dir };
+    let stream = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            TcpStream::connect(("127.0.0.1", redis.port)).ok()
+        })
+        .expect("redis-server started on Viator's file");
+    let mut conn = (stream.try_clone().unwrap(), BufReader::new(stream));
+    assert_eq!(
+        call(&mut conn, &[b"DBSIZE"]),
+        Reply::Line(format!(":{}", entries.len()))
+    );
+    assert_eq!(
+        call(&mut conn, &[b"GET", b"s"]),
+        Reply::Bulk(Some(b"hello".to_vec()))
+    );
+    assert_eq!(
+        call(&mut conn, &[b"OBJECT", b"ENCODING", b"n"]),
+        Reply::Bulk(Some(b"int".to_vec()))
+    );
+    assert_eq!(
+        call(&mut conn, &[b"PEXPIRETIME", b"ttl"]),
+        Reply::Line(":4102444800000".into())
+    );
+    // Every collection, element by element, through DEBUG DIGEST-VALUE's
+    // cousin that needs no debug command: the full reading commands.
+    for e in &entries[3..] {
+        let key = e.key();
+        let (cmd, expected): (Vec<&[u8]>, Vec<Vec<u8>>) = match e.as_object().unwrap() {
+            Object::List(l) => {
+                let mut v = Vec::new();
+                l.for_each(|x| v.push(x.to_vec()));
+                (vec![b"LRANGE", key, b"0", b"-1"], v)
+            }
+            Object::Set(s) => {
+                let mut v = s.to_vecs();
+                v.sort();
+                (vec![b"SORT", key, b"ALPHA"], v)
+            }
+            Object::ZSet(z) => {
+                let mut v = Vec::new();
+                z.for_each(|m, _| v.push(m.to_vec()));
+                (vec![b"ZRANGE", key, b"0", b"-1"], v)
+            }
+            Object::Hash(h) => {
+                let mut v = Vec::new();
+                for (f, val, _) in h.iter() {
+                    v.push(f.to_vec());
+                    v.push(val.to_vec());
+                }
+                (vec![b"HGETALL", key], v)
+            }
+            Object::Stream(_) => unreachable!(),
+        };
+        let want = Reply::Array(expected.into_iter().map(|x| Reply::Bulk(Some(x))).collect());
+        assert_eq!(
+            call(&mut conn, &cmd),
+            want,
+            "{}",
+            String::from_utf8_lossy(key)
+        );
+        // Redis 7.0 has no listpack lists or sets: its lists are always
+        // quicklists, and a set that is not an intset is a hashtable.
+        let encoding = match e.as_object().unwrap().encoding_name() {
+            "listpack" if matches!(e.as_object(), Some(Object::List(_))) => "quicklist",
+            "listpack" if matches!(e.as_object(), Some(Object::Set(_))) => "hashtable",
+            other => other,
+        };
+        assert_eq!(
+            call(&mut conn, &[b"OBJECT", b"ENCODING", key]),
+            Reply::Bulk(Some(encoding.as_bytes().to_vec())),
+            "{}",
+            String::from_utf8_lossy(key)
+        );
+    }
+}
