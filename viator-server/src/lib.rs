@@ -15,6 +15,7 @@ mod clients;
 pub mod cmds;
 mod conn;
 mod dispatch;
+pub mod persistence;
 mod server;
 
 pub use clients::{ClientEntry, ClientInfo, Registry};

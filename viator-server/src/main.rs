@@ -138,6 +138,9 @@ fn main() -> ExitCode {
         log::warning(&format!("Failed to write PID file: {e}"));
     }
     log::notice(log::SERVER_INITIALIZED);
+    for line in server.load_log() {
+        log::notice(line);
+    }
     log::notice(log::READY_TCP);
     watch_signals(&server);
     server.wait();
@@ -168,13 +171,21 @@ fn watch_signals(server: &Server) {
                 ) else {
                     return;
                 };
-                let name = tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
-                };
-                log::warning(&format!("Received {name} scheduling shutdown..."));
-                viator_server::cmds::admin::prepare_shutdown(&shared, false);
-                shared.request_shutdown(true);
+                loop {
+                    let name = tokio::select! {
+                        _ = term.recv() => "SIGTERM",
+                        _ = int.recv() => "SIGINT",
+                    };
+                    log::warning(&format!("Received {name} scheduling shutdown..."));
+                    if viator_server::cmds::admin::prepare_shutdown(&shared, false, false) {
+                        shared.request_shutdown(true);
+                        return;
+                    }
+                    // As Redis: a failed final save keeps the server up.
+                    log::warning(&format!(
+                        "{name} received but errors trying to shut down the server, check the logs for more information"
+                    ));
+                }
             });
         });
     if let Err(e) = spawned {

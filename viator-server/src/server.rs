@@ -294,6 +294,8 @@ pub struct Shared {
     pub(crate) next_worker: AtomicUsize,
     /// The listening sockets, which CONFIG SET port/bind replaces.
     pub(crate) listeners: Mutex<Vec<Arc<ListenerSlot>>>,
+    /// Snapshot state for INFO persistence, SAVE, LASTSAVE.
+    pub rdb: crate::persistence::RdbState,
     /// This state's own `Arc`, for the accept loops CONFIG SET starts.
     pub(crate) this: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -332,6 +334,40 @@ impl std::fmt::Debug for Shared {
 impl Host for Shared {
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn debug_reload(
+        &self,
+        ctx: &mut viator_store::command::Ctx<'_>,
+        save: bool,
+        flush: bool,
+        merge: bool,
+    ) {
+        if save && crate::persistence::save_now(self).is_err() {
+            ctx.out.error("ERR");
+            return;
+        }
+        if flush {
+            let all: Vec<usize> = (0..self.store.db_count()).collect();
+            let mut views = viator_store::Keyspace::lock_dbs(&self.store, &all, ctx.now_ms);
+            let old: Vec<_> = views.iter_mut().flat_map(|ks| ks.take_contents()).collect();
+            drop(views);
+            drop(old);
+        }
+        match crate::persistence::load_file(self, merge) {
+            Ok(lines) => {
+                for line in lines {
+                    crate::log::notice(&line);
+                }
+                crate::log::notice("DB reloaded by DEBUG RELOAD");
+                ctx.out.ok();
+            }
+            Err(e) => {
+                crate::log::warning(&e);
+                ctx.out
+                    .error("ERR Error trying to load the RDB dump, check server logs.");
+            }
+        }
     }
 }
 
@@ -555,6 +591,7 @@ pub struct Server {
     threads: Vec<std::thread::JoinHandle<()>>,
     stop: watch::Receiver<Option<bool>>,
     addrs: Vec<SocketAddr>,
+    load_log: Vec<String>,
 }
 
 impl std::fmt::Debug for Server {
@@ -767,9 +804,12 @@ impl Server {
             next_worker: AtomicUsize::new(0),
             listeners: Mutex::new(Vec::new()),
             this: std::sync::OnceLock::new(),
+            rdb: crate::persistence::RdbState::new(),
         });
         let _ = shared.this.set(Arc::downgrade(&shared));
         shared.apply_config();
+        // The dataset is in place before the first client connects.
+        let load_log = crate::persistence::load_file(&shared, false).map_err(StartError::Other)?;
         let mut threads = Vec::new();
         for (i, mut rx) in worker_rx.into_iter().enumerate() {
             let shared = shared.clone();
@@ -823,7 +863,15 @@ impl Server {
             threads,
             stop: shutdown_rx,
             addrs,
+            load_log,
         })
+    }
+
+    /// The lines Redis logs about loading the snapshot at start-up (none
+    /// when there was no file), for the binary to log after "Server
+    /// initialized".
+    pub fn load_log(&self) -> &[String] {
+        &self.load_log
     }
 
     /// The shared state.
@@ -907,6 +955,7 @@ async fn cron(shared: Arc<Shared>) {
             viator_store::expire::active_expire_cycle(&shared.store, period / 4);
         }
         shared.clients.close_idle(&shared);
+        crate::persistence::cron(&shared);
         shared.note_memory_peak(shared.used_memory());
         if last_sample.elapsed() >= Duration::from_millis(100) {
             let elapsed = last_sample.elapsed().as_secs_f64();

@@ -251,7 +251,7 @@ struct TableEntry {
 /// The command table of a real in-process server, by full name
 /// (`get`, `client|list`): every top-level command and every subcommand.
 fn command_table() -> BTreeMap<String, TableEntry> {
-    let cfg = viator_server::config::load("port 0\nbind 127.0.0.1\nloglevel warning\n", None)
+    let cfg = viator_server::config::load_isolated("port 0\nbind 127.0.0.1\nloglevel warning\n")
         .expect("config loads");
     let server = viator_server::Server::start(cfg, None).expect("server starts");
     let mut out = BTreeMap::new();

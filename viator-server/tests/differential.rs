@@ -712,10 +712,7 @@ impl Drop for RedisServer {
 }
 
 fn start_viator() -> Server {
-    let cfg = viator_server::config::load(
-        "port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\nsave \"\"\nappendonly no\n",
-        None,
-    )
+    let cfg = viator_server::config::load_isolated("port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\nsave \"\"\nappendonly no\n")
     .expect("config");
     Server::start(cfg, None).expect("viator starts")
 }

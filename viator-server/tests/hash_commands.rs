@@ -11,7 +11,7 @@ use viator_server::Server;
 
 fn start() -> (Server, Connection) {
     let text = "port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\nsave \"\"\n";
-    let cfg = viator_server::config::load(text, None).expect("config");
+    let cfg = viator_server::config::load_isolated(text).expect("config");
     let server = Server::start(cfg, None).expect("server starts");
     let client = redis::Client::open(format!("redis://127.0.0.1:{}/", server.port())).unwrap();
     let con = client.get_connection().unwrap();

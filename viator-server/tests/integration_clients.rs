@@ -20,9 +20,8 @@ use redis::{Commands, Connection, RedisResult, Value};
 use viator_server::Server;
 
 fn start() -> Server {
-    let cfg = viator_server::config::load(
+    let cfg = viator_server::config::load_isolated(
         "port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\n",
-        None,
     )
     .expect("config");
     Server::start(cfg, None).expect("server starts")

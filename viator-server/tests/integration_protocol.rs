@@ -27,7 +27,7 @@ use viator_server::Server;
 fn start(extra: &str) -> Server {
     let text =
         format!("port 0\nbind 127.0.0.1\nenable-debug-command yes\nloglevel warning\n{extra}");
-    let cfg = viator_server::config::load(text, None).expect("config");
+    let cfg = viator_server::config::load_isolated(text).expect("config");
     Server::start(cfg, None).expect("server starts")
 }
 

@@ -10,7 +10,7 @@ use redis::{Connection, RedisResult, Value};
 use viator_server::Server;
 
 fn start() -> Server {
-    let cfg = viator_server::config::load("port 0\nbind 127.0.0.1\nloglevel warning\n", None)
+    let cfg = viator_server::config::load_isolated("port 0\nbind 127.0.0.1\nloglevel warning\n")
         .expect("config");
     Server::start(cfg, None).expect("server starts")
 }

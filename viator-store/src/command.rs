@@ -775,6 +775,16 @@ impl Default for Client {
 pub trait Host: Send + Sync {
     /// The host as `Any`, for commands that know its concrete type.
     fn as_any(&self) -> &dyn Any;
+
+    /// DEBUG RELOAD: save the snapshot (unless not `save`), empty the
+    /// store (unless not `flush`), load the snapshot back (keys in it
+    /// replacing existing ones when `merge`), and reply. A store run
+    /// without a server has no snapshot file.
+    fn debug_reload(&self, ctx: &mut Ctx<'_>, save: bool, flush: bool, merge: bool) {
+        let _ = (save, flush, merge);
+        ctx.out
+            .error("ERR DEBUG RELOAD needs a server with a snapshot file");
+    }
 }
 
 /// A host with nothing behind it, for running the store alone.

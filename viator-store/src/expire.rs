@@ -150,9 +150,10 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
         .clamp(1, 10) as usize;
     let per_loop = 20 + 20 / 4 * (effort - 1);
     'dbs: for db in 0..store.db_count() {
-        for lock in store.db(db).shards() {
+        for (shard_index, lock) in store.db(db).shards().iter().enumerate() {
             {
                 let guard = lock.lock();
+                store.cow.before_access(db, shard_index, &guard);
                 let mut shard = guard.borrow_mut();
                 if !shard.field_expires.is_empty() {
                     let n = sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms());

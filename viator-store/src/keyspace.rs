@@ -78,7 +78,9 @@ impl<'a> Keyspace<'a> {
             let h = hash_key(k);
             hint = (k.as_ptr() as usize, k.len(), h);
             let s = store.shard_of(h);
-            Guards::One(s, shards[s].lock())
+            let g = shards[s].lock();
+            store.cow.before_access(db, s, &g);
+            Guards::One(s, g)
         } else {
             let mut idx: Vec<usize> = keys
                 .iter()
@@ -86,7 +88,15 @@ impl<'a> Keyspace<'a> {
                 .collect();
             idx.sort_unstable();
             idx.dedup();
-            Guards::Many(idx.into_iter().map(|s| (s, shards[s].lock())).collect())
+            Guards::Many(
+                idx.into_iter()
+                    .map(|s| {
+                        let g = shards[s].lock();
+                        store.cow.before_access(db, s, &g);
+                        (s, g)
+                    })
+                    .collect(),
+            )
         };
         Keyspace {
             store,
@@ -116,7 +126,11 @@ impl<'a> Keyspace<'a> {
             .shards()
             .iter()
             .enumerate()
-            .map(|(i, s)| (i, s.lock()))
+            .map(|(i, s)| {
+                let g = s.lock();
+                store.cow.before_access(db, i, &g);
+                (i, g)
+            })
             .collect();
         Keyspace {
             store,

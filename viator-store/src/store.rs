@@ -320,6 +320,8 @@ pub struct Store {
     pub blocking: crate::blocking::Blocking,
     /// Keys watched by clients (WATCH).
     pub watches: crate::watch::Watches,
+    /// The background snapshot in progress, if any.
+    pub(crate) cow: crate::snapshot::Cow,
     commands: CommandTable,
 }
 
@@ -338,6 +340,7 @@ impl Store {
             lastsave_ms: AtomicI64::new(crate::clock::now_ms()),
             blocking: Default::default(),
             watches: Default::default(),
+            cow: Default::default(),
             commands: CommandTable::builtin(),
         }
     }

@@ -165,16 +165,20 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// Logs what Redis logs when a shutdown starts. Snapshots and the AOF are
-/// not implemented yet, so there is nothing to save: say so instead of
-/// pretending to save.
-pub fn prepare_shutdown(shared: &Shared, nosave: bool) {
+/// What Redis's `prepareForShutdown` does before the server stops: the
+/// final snapshot when `save` points are configured (unless NOSAVE) or
+/// SAVE asks for one. Returns false when that save failed, and the server
+/// must not stop (unless FORCE).
+pub fn prepare_shutdown(shared: &Shared, nosave: bool, save: bool) -> bool {
     crate::log::warning("User requested shutdown...");
-    if !nosave && !shared.config.read().save_params().is_empty() {
-        crate::log::warning(
-            "Snapshots are not implemented yet: shutting down without saving the dataset.",
-        );
+    if save || (!nosave && !shared.config.read().save_params().is_empty()) {
+        crate::log::notice("Saving the final RDB snapshot before exiting.");
+        if crate::persistence::save_now(shared).is_err() {
+            crate::log::warning("Error trying to save the DB, can't exit.");
+            return false;
+        }
     }
+    true
 }
 
 fn shutdown(ctx: &mut Ctx<'_>) {
@@ -210,15 +214,10 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         return;
     }
     let shared = Shared::from_host(ctx.host);
-    if save && !force {
-        crate::log::warning("User requested shutdown...");
-        crate::log::warning(
-            "Error trying to save the DB: snapshots are not implemented yet, can't exit.",
-        );
+    if !prepare_shutdown(shared, nosave, save) && !force {
         ctx.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
-    prepare_shutdown(shared, nosave);
     // Like Redis, the client gets no reply: the connection closes as the
     // server exits.
     ctx.client.close_after_reply = true;

@@ -525,24 +525,52 @@ fn persistence(out: &mut String, shared: &Shared) {
         "{}",
         store.dirty.load(Ordering::Relaxed)
     );
-    field!(out, "rdb_bgsave_in_progress", "0");
+    let rdb = &shared.rdb;
+    let bgsave_started = rdb.bgsave_started_ms.load(Ordering::Relaxed);
+    field!(
+        out,
+        "rdb_bgsave_in_progress",
+        "{}",
+        u8::from(bgsave_started != 0)
+    );
     field!(
         out,
         "rdb_last_save_time",
         "{}",
         store.lastsave_ms.load(Ordering::Relaxed) / 1000
     );
-    fixed(
+    let failed = rdb.last_bgsave_failed.load(Ordering::Relaxed);
+    field!(
         out,
-        &[
-            ("rdb_last_bgsave_status", "ok"),
-            ("rdb_last_bgsave_time_sec", "-1"),
-            ("rdb_current_bgsave_time_sec", "-1"),
-            ("rdb_saves", "0"),
-            ("rdb_last_cow_size", "0"),
-            ("rdb_last_load_keys_expired", "0"),
-            ("rdb_last_load_keys_loaded", "0"),
-        ],
+        "rdb_last_bgsave_status",
+        "{}",
+        if failed { "err" } else { "ok" }
+    );
+    field!(
+        out,
+        "rdb_last_bgsave_time_sec",
+        "{}",
+        rdb.last_bgsave_secs.load(Ordering::Relaxed)
+    );
+    let current = if bgsave_started == 0 {
+        -1
+    } else {
+        (viator_store::clock::now_ms() - bgsave_started) / 1000
+    };
+    field!(out, "rdb_current_bgsave_time_sec", "{current}");
+    field!(out, "rdb_saves", "{}", rdb.saves.load(Ordering::Relaxed));
+    field!(out, "rdb_last_cow_size", "0");
+    field!(
+        out,
+        "rdb_last_load_keys_expired",
+        "{}",
+        rdb.last_load_keys_expired.load(Ordering::Relaxed)
+    );
+    field!(
+        out,
+        "rdb_last_load_keys_loaded",
+        "{}",
+        rdb.last_load_keys_loaded.load(Ordering::Relaxed)
     );
     // The append-only file is not implemented yet: it is off whatever
     // `appendonly` says.

@@ -11,6 +11,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod info;
+pub mod persistence;
 
 /// Adds the server's commands to the table.
 pub fn bind(table: &mut CommandTable) {
@@ -20,6 +21,7 @@ pub fn bind(table: &mut CommandTable) {
         config::COMMANDS,
         info::COMMANDS,
         admin::COMMANDS,
+        persistence::COMMANDS,
     ] {
         for spec in list {
             table.add(*spec);

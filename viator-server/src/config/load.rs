@@ -68,6 +68,25 @@ pub fn load(text: impl AsRef<[u8]>, file_path: Option<&Path>) -> Result<Config, 
     load_with_base(Config::default(), text, file_path)
 }
 
+/// Like [`load`] with no config file, for servers embedded in another
+/// program or started by tests: snapshots off (`save ""`) and `dir` a new
+/// empty directory of its own under the system's temporary directory, so
+/// that the server neither loads nor writes the working directory's
+/// snapshot. Lines in `text` come after those two and may override them.
+pub fn load_isolated(text: impl AsRef<[u8]>) -> Result<Config, ConfigError> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("viator-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| ConfigError::CantOpen {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut all = format!("save \"\"\ndir \"{}\"\n", dir.display()).into_bytes();
+    all.extend_from_slice(text.as_ref());
+    load(all, None)
+}
+
 /// Like [`load`], but applies the text on top of `base` instead of the
 /// defaults.
 pub fn load_with_base(

@@ -52,7 +52,7 @@ use std::path::{Path, PathBuf};
 
 pub use args::{ArgsOutcome, StartupArgs, parse_args, usage_text, version_text};
 pub use command::{Changes, ConfigSetError, SetContext};
-pub use load::{Directive, load, load_with_base};
+pub use load::{Directive, load, load_isolated, load_with_base};
 pub use rewrite::{REWRITE_SIGNATURE, RewriteContext, RewriteError};
 pub use table::{Flags, OPTIONS, Opt, OptionDef, OptionKind, lookup};
 pub use value::{
@@ -540,6 +540,16 @@ impl Config {
             Value::Save(v) => v,
             _ => &[],
         }
+    }
+
+    /// `rdbcompression`.
+    pub fn rdbcompression(&self) -> bool {
+        self.bool(Opt::Rdbcompression)
+    }
+
+    /// `rdbchecksum`.
+    pub fn rdbchecksum(&self) -> bool {
+        self.bool(Opt::Rdbchecksum)
     }
 
     /// `appendonly`.

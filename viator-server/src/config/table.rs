@@ -490,11 +490,11 @@ macro_rules! option_table {
 
 option_table! {
     // ---- Booleans --------------------------------------------------------
-    Rdbchecksum: "rdbchecksum", None, I, boolean(true), false;
+    Rdbchecksum: "rdbchecksum", None, I, boolean(true), true;
     Daemonize: "daemonize", None, I, boolean(false), true;
     AlwaysShowLogo: "always-show-logo", None, I, boolean(false), true;
     ProtectedMode: "protected-mode", None, M, boolean(true), true;
-    Rdbcompression: "rdbcompression", None, M, boolean(true), false;
+    Rdbcompression: "rdbcompression", None, M, boolean(true), true;
     RdbDelSyncFiles: "rdb-del-sync-files", None, M, boolean(false), false;
     Activerehashing: "activerehashing", None, M, boolean(true), false;
     StopWritesOnBgsaveError: "stop-writes-on-bgsave-error", None, M, boolean(true), false;
@@ -698,7 +698,7 @@ option_table! {
 
     // ---- Special -----------------------------------------------------------
     Dir: "dir", None, M | PROT | DENY, special(Special::Dir), true;
-    Save: "save", None, M | MULTI, special(Special::Save), false;
+    Save: "save", None, M | MULTI, special(Special::Save), true;
     ClientOutputBufferLimit: "client-output-buffer-limit", None, M | MULTI, special(Special::ClientOutputBufferLimit), false;
     OomScoreAdjValues: "oom-score-adj-values", None, M | MULTI, special(Special::OomScoreAdjValues), false;
     NotifyKeyspaceEvents: "notify-keyspace-events", None, M, special(Special::NotifyKeyspaceEvents), false;

@@ -15,7 +15,7 @@ use viator_server::Server;
 /// Starts a server on a free loopback port.
 pub fn start() -> Server {
     let text = "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\n".to_string();
-    let cfg = viator_server::config::load(text, None).expect("config");
+    let cfg = viator_server::config::load_isolated(text).expect("config");
     Server::start(cfg, None).expect("server starts")
 }
 

@@ -43,6 +43,19 @@ const HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
@@ -189,6 +202,25 @@ fn debug(ctx: &mut Ctx<'_>) {
             }
         }
         "jmap" if argc == 2 => ctx.out.ok(),
+        "reload" => {
+            let (mut save, mut flush, mut merge) = (true, true, false);
+            for i in 2..argc {
+                if ctx.arg_is(i, "merge") {
+                    merge = true;
+                } else if ctx.arg_is(i, "noflush") {
+                    flush = false;
+                } else if ctx.arg_is(i, "nosave") {
+                    save = false;
+                } else {
+                    ctx.out.error(
+                        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                    );
+                    return;
+                }
+            }
+            let host = ctx.host;
+            host.debug_reload(ctx, save, flush, merge);
+        }
         "object" if argc == 3 => debug_object(ctx),
         "populate" if (3..=5).contains(&argc) => populate(ctx),
         "protocol" if argc == 3 => protocol(ctx),

@@ -13,7 +13,7 @@
 use std::sync::atomic::Ordering;
 
 use viator_protocol::ReplyBuf;
-use viator_types::entry::{EMBSTR_MAX, Entry, NewValue, StrEncoding, StrRef};
+use viator_types::entry::{Entry, StrEncoding};
 use viator_types::glob::{glob_match, pattern_literal};
 use viator_types::number::parse_i64;
 
@@ -576,24 +576,9 @@ fn db_index(ctx: &Ctx<'_>, id: i64) -> Option<usize> {
 }
 
 /// A new entry holding a copy of `e`'s value and expire time under `key`
-/// (COPY's `dupStringObject` and friends). The value keeps its kind and, for
-/// strings, its encoding (`int` stays `int`, `embstr` stays `embstr`, `raw`
-/// stays `raw`); other values are deep copies.
+/// (see [`Entry::duplicate_as`]).
 fn duplicate(e: &Entry, key: &[u8]) -> Entry {
-    let expire = e.expire_ms();
-    if let Some(o) = e.as_object() {
-        return Entry::new(key, NewValue::Object(Box::new(o.clone())), expire);
-    }
-    let value = match (e.as_str(), e.str_encoding()) {
-        (Some(StrRef::Int(n)), _) => NewValue::Int(n),
-        (Some(StrRef::Bytes(b)), Some(StrEncoding::Raw)) if b.len() <= EMBSTR_MAX => {
-            NewValue::Heap(b.to_vec())
-        }
-        (Some(StrRef::Bytes(b)), _) => NewValue::Str(b),
-        // A string entry always holds a string.
-        (None, _) => NewValue::Str(b""),
-    };
-    Entry::new(key, value, expire)
+    e.duplicate_as(key)
 }
 
 /// Gives the key `key` the access clock `clock`: a renamed or moved key is

@@ -1,0 +1,267 @@
+//! Snapshots end to end: SAVE and restart, BGSAVE while clients write (the
+//! file holds the dataset as it was when BGSAVE answered), DEBUG RELOAD,
+//! LASTSAVE and INFO persistence, SHUTDOWN saving, a corrupt file refused
+//! at start-up.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::Client;
+use viator_persist::rdb::file::{FileReader, Record};
+use viator_persist::rdb::value::Value;
+use viator_server::Server;
+
+/// A directory of its own for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("viator-persist-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn start_in(dir: &Path, extra: &str) -> Result<Server, viator_server::StartError> {
+    let text = format!(
+        "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\nsave \"\"\ndir \"{}\"\n{extra}",
+        dir.display()
+    );
+    let cfg = viator_server::config::load(text, None).expect("config");
+    Server::start(cfg, None)
+}
+
+fn info_field(c: &mut Client, section: &str, name: &str) -> String {
+    let info = c.cmd(&["INFO", section]);
+    let at = info
+        .find(&format!("{name}:"))
+        .unwrap_or_else(|| panic!("{name} in {info}"));
+    info[at + name.len() + 1..]
+        .split("\r\n")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Keys of every type, some with TTLs.
+fn populate(c: &mut Client) {
+    assert_eq!(c.cmd(&["SET", "str", "hello"]), "+OK");
+    assert_eq!(c.cmd(&["SET", "ttl", "v", "PX", "100000000"]), "+OK");
+    assert_eq!(c.cmd(&["RPUSH", "list", "a", "1", "b"]), ":3");
+    assert_eq!(c.cmd(&["SADD", "set", "x", "y"]), ":2");
+    assert_eq!(c.cmd(&["SADD", "ints", "1", "2", "3"]), ":3");
+    assert_eq!(c.cmd(&["ZADD", "zset", "1.5", "m", "-inf", "n"]), ":2");
+    assert_eq!(c.cmd(&["HSET", "hash", "f", "v", "g", "w"]), ":2");
+    assert_eq!(
+        c.cmd(&["HPEXPIRE", "hash", "100000000", "FIELDS", "1", "f"]),
+        "[:1]"
+    );
+    assert_eq!(c.cmd(&["SELECT", "5"]), "+OK");
+    assert_eq!(c.cmd(&["SET", "in5", "five"]), "+OK");
+    assert_eq!(c.cmd(&["SELECT", "0"]), "+OK");
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "1000"]), "+OK");
+}
+
+fn check_populated(c: &mut Client) {
+    assert_eq!(c.cmd(&["DBSIZE"]), ":1007");
+    assert_eq!(c.cmd(&["GET", "str"]), "\"hello\"");
+    let ttl: i64 = c.cmd(&["PTTL", "ttl"])[1..].parse().unwrap();
+    assert!(ttl > 90_000_000, "{ttl}");
+    assert_eq!(c.cmd(&["LRANGE", "list", "0", "-1"]), "[\"a\",\"1\",\"b\"]");
+    assert_eq!(c.cmd(&["SORT", "set", "ALPHA"]), "[\"x\",\"y\"]");
+    assert_eq!(c.cmd(&["OBJECT", "ENCODING", "ints"]), "\"intset\"");
+    assert_eq!(
+        c.cmd(&["ZRANGE", "zset", "0", "-1", "WITHSCORES"]),
+        "[\"n\",\"-inf\",\"m\",\"1.5\"]"
+    );
+    assert_eq!(c.cmd(&["HGET", "hash", "g"]), "\"w\"");
+    let field_ttl = c.cmd(&["HPTTL", "hash", "FIELDS", "2", "f", "g"]);
+    assert!(
+        field_ttl.ends_with(",:-1]") && !field_ttl.starts_with("[:-1"),
+        "{field_ttl}"
+    );
+    assert_eq!(c.cmd(&["GET", "key:999"]), "\"value:999\"");
+    assert_eq!(c.cmd(&["SELECT", "5"]), "+OK");
+    assert_eq!(c.cmd(&["GET", "in5"]), "\"five\"");
+    assert_eq!(c.cmd(&["SELECT", "0"]), "+OK");
+}
+
+#[test]
+fn save_then_restart_brings_everything_back() {
+    let dir = scratch("restart");
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    populate(&mut c);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    let before = c.cmd(&["LASTSAVE"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(c.cmd(&["SAVE"]), "+OK");
+    assert_ne!(c.cmd(&["LASTSAVE"]), before);
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
+    assert!(dir.join("dump.vdb").exists());
+    server.shutdown();
+
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    check_populated(&mut c);
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_load_keys_loaded"),
+        "1008"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn debug_reload_keeps_the_dataset() {
+    let dir = scratch("reload");
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    populate(&mut c);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK");
+    check_populated(&mut c);
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+    // NOSAVE loads the file as it is: the key added since is gone.
+    assert_eq!(c.cmd(&["SET", "later", "1"]), "+OK");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK");
+    assert_eq!(c.cmd(&["EXISTS", "later"]), ":0");
+    // NOFLUSH without MERGE: the keys are already there.
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+        "-ERR Error trying to load the RDB dump, check server logs."
+    );
+    assert_eq!(c.cmd(&["SET", "str", "changed"]), "+OK");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        "+OK"
+    );
+    assert_eq!(c.cmd(&["GET", "str"]), "\"hello\"");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "BOGUS"]),
+        "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    );
+    server.shutdown();
+}
+
+/// Reads a snapshot file into (key, value) pairs of strings.
+fn strings_in(path: &Path) -> Vec<(String, String)> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut r = FileReader::new(std::io::BufReader::new(file)).unwrap();
+    let mut out = Vec::new();
+    loop {
+        match r.next_record().unwrap() {
+            Record::Eof => return out,
+            Record::Key {
+                key,
+                value: Value::String(v),
+                ..
+            } => out.push((
+                String::from_utf8(key).unwrap(),
+                String::from_utf8(v).unwrap(),
+            )),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn bgsave_writes_the_dataset_as_it_was_while_clients_go_on() {
+    let dir = scratch("bgsave");
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "200000", "k"]), "+OK");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started");
+    // Writers change every key they can reach and add new ones while the
+    // save runs; none of it may reach the file.
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let mut wc = Client::new(&server);
+        writers.push(std::thread::spawn(move || {
+            for i in (w..200_000).step_by(97) {
+                let key = format!("k:{i}");
+                assert_eq!(wc.cmd(&["SET", &key, "changed"]), "+OK");
+                assert_eq!(wc.cmd(&["SET", &format!("new:{w}:{i}"), "x"]), "+OK");
+            }
+            assert_eq!(wc.cmd(&["FLUSHDB"]), "+OK");
+        }));
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    let until = Instant::now() + Duration::from_secs(60);
+    while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") != "0" {
+        assert!(Instant::now() < until, "BGSAVE never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+    assert_eq!(c.cmd(&["DBSIZE"]), ":0");
+    let saved = strings_in(&dir.join("dump.vdb"));
+    assert_eq!(saved.len(), 200_000);
+    for (k, v) in &saved {
+        let i = k.strip_prefix("k:").expect("only the keys BGSAVE saw");
+        assert_eq!(*v, format!("value:{i}"), "{k}");
+    }
+    // A second BGSAVE while one runs is refused; SAVE too.
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "300000"]), "+OK");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started");
+    let second = c.cmd(&["BGSAVE"]);
+    let save = c.cmd(&["SAVE"]);
+    if info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
+        assert_eq!(second, "-ERR Background save already in progress");
+        assert_eq!(save, "-ERR Background save already in progress");
+    }
+    assert_eq!(c.cmd(&["BGSAVE", "NOW"]), "-ERR syntax error");
+    assert_eq!(c.cmd(&["MULTI"]), "+OK");
+    assert_eq!(
+        c.cmd(&["SAVE"]),
+        "-ERR Command not allowed inside a transaction"
+    );
+    assert_eq!(c.cmd(&["DISCARD"]), "+OK");
+    server.shutdown();
+}
+
+#[test]
+fn shutdown_saves_when_save_points_are_set() {
+    let dir = scratch("shutdown");
+    let server = start_in(&dir, "save 3600 1\n").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["SET", "kept", "yes"]), "+OK");
+    c.send(&["SHUTDOWN"]);
+    server.wait();
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["GET", "kept"]), "\"yes\"");
+    // NOSAVE leaves the file as it was.
+    assert_eq!(c.cmd(&["SET", "kept", "changed"]), "+OK");
+    c.send(&["SHUTDOWN", "NOSAVE"]);
+    server.wait();
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["GET", "kept"]), "\"yes\"");
+    server.shutdown();
+}
+
+#[test]
+fn a_corrupt_snapshot_stops_the_start() {
+    let dir = scratch("corrupt");
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["RPUSH", "l", "a", "b"]), ":2");
+    assert_eq!(c.cmd(&["SAVE"]), "+OK");
+    server.shutdown();
+    let path = dir.join("dump.vdb");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 12] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(start_in(&dir, "").is_err());
+    // Truncated: also refused, and no panic.
+    std::fs::write(&path, &bytes[..n / 2]).unwrap();
+    assert!(start_in(&dir, "").is_err());
+}

@@ -1,0 +1,417 @@
+//! Snapshots of the whole store in Redis's RDB format (the formats are in
+//! `viator-persist`; this module walks the databases).
+//!
+//! [`save`] holds every shard of every database while it writes, as SAVE
+//! and DEBUG RELOAD must (Redis's SAVE blocks the server too); [`load`]
+//! fills an empty store from a snapshot, dropping keys whose time is up, as
+//! a Redis master does when it loads.
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use viator_persist::objects::{Limits, entry_from_record};
+use viator_persist::rdb::file::{FileReader, FileWriter, Record};
+use viator_persist::rdb::{self, RDB_VERSION};
+use viator_types::entry::Entry;
+use viator_types::hash;
+use viator_types::set::SetLimits;
+use viator_types::zset;
+
+use crate::keyspace::Keyspace;
+use crate::store::{Shard, Store};
+
+/// How to write a snapshot.
+#[derive(Debug, Clone)]
+pub struct SaveOptions {
+    /// `rdbcompression`: LZF-compress long strings.
+    pub compress: bool,
+    /// `rdbchecksum`: end with the CRC64 (else 0).
+    pub checksum: bool,
+    /// The RDB version to write (12, or 10 for Redis 7.0 when the data
+    /// fits it).
+    pub version: u16,
+    /// Extra auxiliary fields after Redis's own (`aof-base`...).
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The server's used memory, for the `used-mem` field.
+    pub used_memory: u64,
+}
+
+impl Default for SaveOptions {
+    fn default() -> SaveOptions {
+        SaveOptions {
+            compress: true,
+            checksum: true,
+            version: RDB_VERSION,
+            aux: Vec::new(),
+            used_memory: 0,
+        }
+    }
+}
+
+/// What a save wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SaveStats {
+    /// Keys written.
+    pub keys: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// What a load read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    /// The `redis-ver` auxiliary field: the version that wrote the file.
+    pub writer_version: Option<String>,
+    /// The `ctime` field: when the file was written, unix seconds.
+    pub ctime: Option<i64>,
+    /// The `used-mem` field: the writer's memory use then.
+    pub used_mem: Option<u64>,
+    /// Keys added to the store.
+    pub keys_loaded: u64,
+    /// Keys dropped because their expire time had passed.
+    pub keys_expired: u64,
+    /// Keys dropped because they held an empty value.
+    pub empty_keys_skipped: u64,
+}
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file is not a valid RDB stream.
+    #[error("{error} (at offset {offset})")]
+    Format {
+        /// What is wrong.
+        error: rdb::Error,
+        /// Where in the stream it was found.
+        offset: u64,
+    },
+    /// A key is already in the store (and `allow_dup` was not given).
+    #[error("RDB has duplicated key '{}' in DB {db}", String::from_utf8_lossy(key))]
+    DuplicateKey {
+        /// The key.
+        key: Vec<u8>,
+        /// Its database.
+        db: usize,
+    },
+    /// A key names a database beyond `databases`.
+    #[error("the data file was created with a server configured to handle more than {0} databases")]
+    TooManyDatabases(usize),
+}
+
+/// The encoding thresholds the configuration holds now.
+pub fn limits(store: &Store) -> Limits {
+    let s = &store.settings;
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    Limits {
+        list_fill: s.list_max_listpack_size.load(Ordering::Relaxed),
+        list_compress: s.list_compress_depth.load(Ordering::Relaxed),
+        hash: hash::Limits {
+            max_entries: load(&s.hash_max_listpack_entries) as usize,
+            max_value: load(&s.hash_max_listpack_value) as usize,
+        },
+        set: SetLimits {
+            intset_entries: load(&s.set_max_intset_entries),
+            listpack_entries: load(&s.set_max_listpack_entries),
+            listpack_value: load(&s.set_max_listpack_value),
+        },
+        zset: zset::Limits {
+            max_entries: load(&s.zset_max_listpack_entries) as usize,
+            max_value: load(&s.zset_max_listpack_value) as usize,
+        },
+    }
+}
+
+/// Writes every database to `out` with Redis's auxiliary fields first.
+/// Holds every shard for the duration.
+pub fn save<W: Write>(
+    store: &Store,
+    out: W,
+    opts: &SaveOptions,
+    now_ms: i64,
+) -> std::io::Result<SaveStats> {
+    let all: Vec<usize> = (0..store.db_count()).collect();
+    let views = Keyspace::lock_dbs(store, &all, now_ms);
+    let mut w = FileWriter::new(out, opts.version, opts.compress, opts.checksum)?;
+    write_aux(&mut w, opts, now_ms)?;
+    let mut keys = 0;
+    for (db, ks) in views.iter().enumerate() {
+        if ks.is_empty() {
+            continue;
+        }
+        w.select_db(db as u64, ks.len() as u64, ks.expires_len() as u64)?;
+        let mut result = Ok(());
+        ks.for_each(|e| {
+            if result.is_ok() {
+                result = w.key(e);
+                keys += 1;
+            }
+        });
+        result?;
+    }
+    let bytes = w.written() + 9;
+    w.finish()?;
+    Ok(SaveStats { keys, bytes })
+}
+
+/// Loads a snapshot into `store`. A key already there is an error unless
+/// `allow_dup` (DEBUG RELOAD MERGE), when the loaded one replaces it. Keys
+/// whose expire time is before `now_ms` are dropped.
+pub fn load<R: Read>(
+    store: &Store,
+    input: R,
+    now_ms: i64,
+    allow_dup: bool,
+) -> Result<LoadStats, LoadError> {
+    let format = |r: &FileReader<R>, error| LoadError::Format {
+        error,
+        offset: r.offset(),
+    };
+    let mut r = FileReader::new(input).map_err(|error| LoadError::Format { error, offset: 0 })?;
+    let limits = limits(store);
+    let mut stats = LoadStats::default();
+    let mut db = 0usize;
+    loop {
+        let record = match r.next_record() {
+            Ok(rec) => rec,
+            Err(e) => return Err(format(&r, e)),
+        };
+        match record {
+            Record::Eof => return Ok(stats),
+            Record::SelectDb(n) => {
+                db = usize::try_from(n).unwrap_or(usize::MAX);
+                if db >= store.db_count() {
+                    return Err(LoadError::TooManyDatabases(store.db_count()));
+                }
+            }
+            Record::Key {
+                key,
+                value,
+                expire_ms,
+                ..
+            } => {
+                if expire_ms.is_some_and(|t| t < now_ms) {
+                    stats.keys_expired += 1;
+                    continue;
+                }
+                match entry_from_record(&key, value, expire_ms, &limits, now_ms) {
+                    Ok(Some(entry)) => {
+                        let mut ks = Keyspace::lock_keys(store, db, &[key.as_slice()], now_ms);
+                        if !allow_dup && ks.peek(&key).is_some() {
+                            return Err(LoadError::DuplicateKey { key, db });
+                        }
+                        ks.set(entry, false);
+                        stats.keys_loaded += 1;
+                    }
+                    Ok(None) => stats.empty_keys_skipped += 1,
+                    Err(e) => return Err(format(&r, e)),
+                }
+            }
+            Record::Aux { name, value } => {
+                let text = String::from_utf8_lossy(&value).into_owned();
+                match name.as_slice() {
+                    b"redis-ver" => stats.writer_version = Some(text),
+                    b"ctime" => stats.ctime = text.parse().ok(),
+                    b"used-mem" => stats.used_mem = text.parse().ok(),
+                    _ => {}
+                }
+            }
+            // Size hints, slot information and function libraries (loaded
+            // once scripting exists) need nothing here.
+            _ => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Background saves
+// ---------------------------------------------------------------------------
+
+/// A background save's view of the dataset, frozen at the moment it began.
+///
+/// Redis forks, and the kernel copies each memory page the parent changes
+/// while the child writes. Viator copies at shard granularity instead: when
+/// the save begins every shard is marked pending (with every shard locked,
+/// so the mark is one instant for the whole dataset); the first view that
+/// locks a pending shard afterwards (a command, the expire cycle, or the
+/// saver itself) clones the shard's live entries before doing anything
+/// else, and the saver writes the clones with no lock held. A command pays
+/// for the copy of at most the shards it touches, once per save, and the
+/// extra memory is the copied shards not yet written.
+#[derive(Debug, Default)]
+pub(crate) struct Cow {
+    /// Whether a save is running: the one load a lock pays otherwise.
+    active: AtomicBool,
+    state: parking_lot::Mutex<Option<Arc<CowState>>>,
+}
+
+#[derive(Debug)]
+struct CowState {
+    now_ms: i64,
+    shards_per_db: usize,
+    /// Per shard (database-major): not yet copied.
+    pending: Box<[AtomicBool]>,
+    /// Per shard: the copy, until the saver takes it.
+    copies: Box<[parking_lot::Mutex<Option<Vec<Entry>>>]>,
+}
+
+impl Cow {
+    /// Called with shard `shard` of database `db` locked, before the view
+    /// that locked it reads or changes it.
+    #[inline]
+    pub(crate) fn before_access(&self, db: usize, shard: usize, guard: &RefCell<Shard>) {
+        if !self.active.load(Ordering::Acquire) {
+            return;
+        }
+        self.copy_if_pending(db, shard, guard);
+    }
+
+    #[cold]
+    fn copy_if_pending(&self, db: usize, shard: usize, guard: &RefCell<Shard>) {
+        let Some(state) = self.state.lock().clone() else {
+            return;
+        };
+        let i = db * state.shards_per_db + shard;
+        if state.pending[i].swap(false, Ordering::AcqRel) {
+            *state.copies[i].lock() = Some(copy_shard(&guard.borrow(), state.now_ms));
+        }
+    }
+
+    /// Whether a background save is running.
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+}
+
+/// Clones the entries of `shard` that are live at `now_ms`.
+fn copy_shard(shard: &Shard, now_ms: i64) -> Vec<Entry> {
+    shard
+        .table
+        .iter()
+        .filter(|e| e.expire_ms().is_none_or(|t| t >= now_ms))
+        .map(|e| e.duplicate_as(e.key()))
+        .collect()
+}
+
+/// A background save that has frozen the dataset and not written it yet:
+/// [`BackgroundSave::write`] (on any thread) writes the dataset as it was
+/// when [`begin_background`] returned.
+#[derive(Debug)]
+pub struct BackgroundSave {
+    state: Arc<CowState>,
+}
+
+/// Why a background save cannot start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Background save already in progress")]
+pub struct SaveInProgress;
+
+/// Freezes the dataset for a background save: every shard of every
+/// database is locked for the instant it takes to mark them.
+pub fn begin_background(store: &Store, now_ms: i64) -> Result<BackgroundSave, SaveInProgress> {
+    let all: Vec<usize> = (0..store.db_count()).collect();
+    let views = Keyspace::lock_dbs(store, &all, now_ms);
+    if store.cow.is_active() {
+        return Err(SaveInProgress);
+    }
+    let n = store.db_count() * store.shard_count();
+    let state = Arc::new(CowState {
+        now_ms,
+        shards_per_db: store.shard_count(),
+        pending: (0..n).map(|_| AtomicBool::new(true)).collect(),
+        copies: (0..n).map(|_| parking_lot::Mutex::new(None)).collect(),
+    });
+    *store.cow.state.lock() = Some(state.clone());
+    store.cow.active.store(true, Ordering::Release);
+    drop(views);
+    Ok(BackgroundSave { state })
+}
+
+/// Ends a background save that will not be written (its thread could not
+/// start): shards are no longer copied.
+pub fn abort_background(store: &Store) {
+    store.cow.active.store(false, Ordering::Release);
+    *store.cow.state.lock() = None;
+}
+
+impl BackgroundSave {
+    /// Writes the frozen dataset to `out`, one shard at a time: a shard not
+    /// copied yet is copied now (locked for the copy only), then written
+    /// with no lock held. Ends the save either way.
+    pub fn write<W: Write>(
+        self,
+        store: &Store,
+        out: W,
+        opts: &SaveOptions,
+    ) -> std::io::Result<SaveStats> {
+        let result = self.write_inner(store, out, opts);
+        abort_background(store);
+        result
+    }
+
+    fn write_inner<W: Write>(
+        &self,
+        store: &Store,
+        out: W,
+        opts: &SaveOptions,
+    ) -> std::io::Result<SaveStats> {
+        let state = &self.state;
+        let mut w = FileWriter::new(out, opts.version, opts.compress, opts.checksum)?;
+        write_aux(&mut w, opts, state.now_ms)?;
+        let mut keys = 0;
+        for db in 0..store.db_count() {
+            let mut shards = Vec::with_capacity(state.shards_per_db);
+            for (s, lock) in store.db(db).shards().iter().enumerate() {
+                let guard = lock.lock();
+                let i = db * state.shards_per_db + s;
+                let copy = if state.pending[i].swap(false, Ordering::AcqRel) {
+                    copy_shard(&guard.borrow(), state.now_ms)
+                } else {
+                    state.copies[i].lock().take().unwrap_or_default()
+                };
+                drop(guard);
+                shards.push(copy);
+            }
+            let total: usize = shards.iter().map(Vec::len).sum();
+            if total == 0 {
+                continue;
+            }
+            let expires = shards
+                .iter()
+                .flatten()
+                .filter(|e| e.expire_ms().is_some())
+                .count();
+            w.select_db(db as u64, total as u64, expires as u64)?;
+            for e in shards.iter().flatten() {
+                w.key(e)?;
+                keys += 1;
+            }
+        }
+        let bytes = w.written() + 9;
+        w.finish()?;
+        Ok(SaveStats { keys, bytes })
+    }
+}
+
+fn write_aux<W: Write>(
+    w: &mut FileWriter<W>,
+    opts: &SaveOptions,
+    now_ms: i64,
+) -> std::io::Result<()> {
+    w.aux(b"redis-ver", b"8.4.0")?;
+    w.aux(
+        b"redis-bits",
+        if cfg!(target_pointer_width = "64") {
+            b"64"
+        } else {
+            b"32"
+        },
+    )?;
+    w.aux(b"ctime", (now_ms / 1000).to_string().as_bytes())?;
+    w.aux(b"used-mem", opts.used_memory.to_string().as_bytes())?;
+    for (name, value) in &opts.aux {
+        w.aux(name, value)?;
+    }
+    Ok(())
+}
