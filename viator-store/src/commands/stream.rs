@@ -78,6 +78,8 @@ const SETID_ENTRIES_ADDED_SMALL: &str =
     "ERR The entries_added specified in XSETID is smaller than the target stream length";
 /// XDELEX numids that is not a positive integer.
 const NUMIDS_BAD: &str = "ERR Number of IDs must be a positive integer";
+/// XDELEX without IDS.
+const IDS_REQUIRED: &str = "ERR IDS option is required";
 /// XDELEX numids that does not match the IDs given.
 const NUMIDS_MISMATCH: &str = "ERR The `numids` parameter must match the number of arguments";
 
@@ -408,6 +410,7 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
         id_pos: 0,
     };
     let mut limit_given = false;
+    let mut policy_given = false;
     let argc = ctx.argc();
     let mut i = 2;
     while i < argc {
@@ -452,8 +455,11 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
             i += 1;
         } else if xadd && is_token(opt, "NOMKSTREAM") {
             a.no_mkstream = true;
-        } else if let Some(p) = ref_policy(opt) {
+        } else if let Some(p) = ref_policy(opt).filter(|_| !policy_given) {
+            // A second policy is not an option: for XADD it is then read
+            // as the ID, for XTRIM it is a syntax error.
             a.policy = p;
+            policy_given = true;
         } else if xadd {
             // A syntax error or the ID.
             a.id = Some(xadd_id(ctx.out, opt)?);
@@ -798,37 +804,39 @@ fn xdel(ctx: &mut Ctx<'_>) {
 /// group still needs it (ACKED).
 fn xdelex(ctx: &mut Ctx<'_>) {
     let argc = ctx.argc();
-    let mut policy = RefPolicy::KeepRef;
+    let mut policy = None;
     let mut i = 2;
     let mut ids_at = None;
+    // `streamParseAckDelArgsOrReply`: one policy at most, options may
+    // follow the IDs.
     while i < argc {
         let opt = ctx.arg(i);
-        if let Some(p) = ref_policy(opt) {
-            policy = p;
+        if let Some(p) = ref_policy(opt).filter(|_| policy.is_none()) {
+            policy = Some(p);
             i += 1;
         } else if is_token(opt, "IDS") && i + 1 < argc {
-            let n = parse_i64(ctx.arg(i + 1)).filter(|&n| n > 0);
-            let Some(n) = n else {
+            let Some(n) = parse_i64(ctx.arg(i + 1)).filter(|&n| n > 0) else {
                 ctx.out.error(NUMIDS_BAD);
                 return;
             };
-            if (argc - i - 2) as i64 != n {
+            if n as u64 > (argc - i - 2) as u64 {
                 ctx.out.error(NUMIDS_MISMATCH);
                 return;
             }
-            ids_at = Some(i + 2);
-            break;
+            ids_at = Some((i + 2, n as usize));
+            i += 2 + n as usize;
         } else {
             ctx.out.error(errors::SYNTAX);
             return;
         }
     }
-    let Some(first) = ids_at else {
-        ctx.out.error(errors::SYNTAX);
+    let policy = policy.unwrap_or_default();
+    let Some((first, numids)) = ids_at else {
+        ctx.out.error(IDS_REQUIRED);
         return;
     };
-    let mut ids = Vec::with_capacity(argc - first);
-    for j in first..argc {
+    let mut ids = Vec::with_capacity(numids);
+    for j in first..first + numids {
         let Some(id) = strict_id(ctx.out, ctx.arg(j), 0) else {
             return;
         };
