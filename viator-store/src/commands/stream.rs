@@ -56,8 +56,13 @@ const BAD_END: &str = "ERR invalid end ID for the interval";
 /// XREAD with `>`.
 const GT_ONLY_XREADGROUP: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 /// XREAD's odd list of keys and IDs.
-const XREAD_UNBALANCED: &str =
-    "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.";
+const XREAD_UNBALANCED: &str = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified.";
+/// XREAD with XREADGROUP's GROUP.
+const GROUP_ONLY_XREADGROUP: &str =
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+/// XREAD with XREADGROUP's NOACK.
+const NOACK_ONLY_XREADGROUP: &str =
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
 /// XREAD BLOCK with a value that is not an integer.
 const BLOCK_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
 /// XREAD `+` on a stream whose last ID is 0-0.
@@ -104,7 +109,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             ..KeySpec::single(1, &["RW", "UPDATE"])
         }],
         group: "stream",
-        summary: "Appends a new entry to a stream",
+        summary: "Appends a new message to a stream. Creates the key if it doesn't exist.",
         since: "5.0.0",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
         args: "key:key [NOMKSTREAM@6.2.0] [condition:(KEEPREF | DELREF | ACKED)@8.2.0] [trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(= | ~)] threshold:string [LIMIT=count:integer@6.2.0]}] id_or_auto:(*=auto_id | id:string) field_value:{field:string value:string}...",
@@ -130,7 +135,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STREAM,
         keys: RW_DELETE,
         group: "stream",
-        summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+        summary: "Returns the number of messages after removing them from a stream.",
         since: "5.0.0",
         complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
         args: "key:key id:string...",
@@ -172,7 +177,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STREAM,
         keys: RO_ACCESS,
         group: "stream",
-        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+        summary: "Returns the messages from a stream within a range of IDs.",
         since: "5.0.0",
         complexity: "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
         args: "key:key start:string end:string [COUNT=count:integer]",
@@ -199,7 +204,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             notes: "",
         }],
         group: "stream",
-        summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+        summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
         since: "5.0.0",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
         args: "[COUNT=count:integer] [BLOCK=milliseconds:integer] STREAMS=streams:{key:key... id:string...}",
@@ -213,7 +218,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STREAM,
         keys: RO_ACCESS,
         group: "stream",
-        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+        summary: "Returns the messages from a stream within a range of IDs in reverse order.",
         since: "5.0.0",
         complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
         args: "key:key end:string start:string [COUNT=count:integer]",
@@ -228,7 +233,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STREAM,
         keys: RW_UPDATE,
         group: "stream",
-        summary: "An internal command for replicating stream values",
+        summary: "An internal command for replicating stream values.",
         since: "5.0.0",
         complexity: "O(1)",
         args: "key:key last-id:string [ENTRIESADDED=entries_added:integer@7.0.0] [MAXDELETEDID=max_deleted_entry_id:string@7.0.0]",
@@ -246,7 +251,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STREAM,
         keys: RW_DELETE,
         group: "stream",
-        summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+        summary: "Deletes messages from the beginning of a stream.",
         since: "5.0.0",
         complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
         args: "key:key trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(= | ~)] threshold:string [LIMIT=count:integer@6.2.0]} [condition:(KEEPREF | DELREF | ACKED)@8.2.0]",
@@ -947,6 +952,12 @@ fn xread(ctx: &mut Ctx<'_>) {
                 return;
             }
             break;
+        } else if is_token(o, "GROUP") && more >= 2 {
+            ctx.out.error(GROUP_ONLY_XREADGROUP);
+            return;
+        } else if is_token(o, "NOACK") {
+            ctx.out.error(NOACK_ONLY_XREADGROUP);
+            return;
         } else {
             ctx.out.error(errors::SYNTAX);
             return;
