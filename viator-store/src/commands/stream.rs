@@ -982,18 +982,21 @@ fn xread(ctx: &mut Ctx<'_>) {
                 ctx.out.error(msg);
                 return;
             }
-            Ok(e) => e.and_then(|e| stream_ref(&e).map(|s| s.last_id)),
+            Ok(e) => e.and_then(|e| stream_ref(&e).map(|s| (s.last_id, s.last_entry_id()))),
         };
         let id = match *arg {
-            b"$" => last.unwrap_or(StreamId::MIN),
+            b"$" => last.map_or(StreamId::MIN, |(l, _)| l),
+            // Just before the last entry present (not the last ID ever
+            // added, which may be deleted: Redis issue #13628).
             b"+" => match last {
-                Some(l) => match l.prev() {
+                Some((_, Some(top))) => match top.prev() {
                     Some(p) => p,
                     None => {
                         ctx.out.error(LAST_ID_ZERO);
                         return;
                     }
                 },
+                Some((l, None)) => l,
                 None => StreamId::MIN,
             },
             b">" => {
