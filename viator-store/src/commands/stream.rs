@@ -775,7 +775,7 @@ fn xlen(ctx: &mut Ctx<'_>) {
 fn xdel(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let mut e = match ks.write_typed(key, ValueType::Stream) {
+    let mut e = match ks.write_typed_quiet(key, ValueType::Stream) {
         Err(msg) => {
             ctx.out.error(msg);
             return;
@@ -799,6 +799,11 @@ fn xdel(ctx: &mut Ctx<'_>) {
     };
     let deleted = ids.iter().filter(|&&id| s.delete(id)).count();
     drop(e);
+    // WATCH sees the key changed only when something was deleted, as
+    // Redis signals it.
+    if deleted > 0 {
+        ks.touch_watched(key);
+    }
     drop(ks);
     ctx.store.add_dirty(deleted as u64);
     ctx.out.int(deleted as i64);
@@ -849,7 +854,7 @@ fn xdelex(ctx: &mut Ctx<'_>) {
     }
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let mut e = match ks.write_typed(key, ValueType::Stream) {
+    let mut e = match ks.write_typed_quiet(key, ValueType::Stream) {
         Err(msg) => {
             ctx.out.error(msg);
             return;
@@ -877,6 +882,9 @@ fn xdelex(ctx: &mut Ctx<'_>) {
         ctx.out.int(code);
     }
     drop(e);
+    if deleted > 0 {
+        ks.touch_watched(key);
+    }
     drop(ks);
     ctx.store.add_dirty(deleted);
 }
@@ -889,7 +897,7 @@ fn xtrim(ctx: &mut Ctx<'_>) {
     };
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let mut e = match ks.write_typed(key, ValueType::Stream) {
+    let mut e = match ks.write_typed_quiet(key, ValueType::Stream) {
         Err(msg) => {
             ctx.out.error(msg);
             return;
@@ -909,6 +917,9 @@ fn xtrim(ctx: &mut Ctx<'_>) {
         None => 0,
     };
     drop(e);
+    if deleted > 0 {
+        ks.touch_watched(key);
+    }
     drop(ks);
     ctx.store.add_dirty(deleted);
     ctx.out.int(deleted as i64);
@@ -1113,7 +1124,7 @@ fn xsetid(ctx: &mut Ctx<'_>) {
     }
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let mut e = match ks.write_typed(key, ValueType::Stream) {
+    let mut e = match ks.write_typed_quiet(key, ValueType::Stream) {
         Err(msg) => {
             ctx.out.error(msg);
             return;
@@ -1150,6 +1161,7 @@ fn xsetid(ctx: &mut Ctx<'_>) {
         s.max_deleted_id = max_deleted;
     }
     drop(e);
+    ks.touch_watched(key);
     drop(ks);
     ctx.store.add_dirty(1);
     ctx.out.ok();

@@ -145,6 +145,9 @@ pub struct TrimSpec {
 const DEFAULT_NODE_ENTRIES: u64 = 100;
 /// Stream-node-max-bytes' default: bytes per node.
 const DEFAULT_NODE_BYTES: u64 = 4096;
+/// Bytes reserved for a new node at most (Redis's
+/// `STREAM_LISTPACK_MAX_PRE_ALLOCATE`).
+const NODE_PREALLOC: u64 = 4096;
 /// A node never grows past this (Redis's `STREAM_LISTPACK_MAX_SIZE`).
 const NODE_MAX_SIZE: u64 = 1 << 30;
 
@@ -271,9 +274,18 @@ impl Stream {
                 if let Some((k, true)) = other
                     && let Some(lp) = self.nodes.get_mut(&k)
                 {
-                    lp.shrink_to_fit();
+                    // A fresh exact-size buffer (Redis's `lpShrinkToFit`):
+                    // a shrinking realloc may keep the larger block.
+                    *lp = lp.as_slice().to_vec();
                 }
-                self.nodes.insert(id, node::new_node(fields));
+                // Room for the whole node up front, as Redis preallocates
+                // its listpacks, so that appends do not reallocate.
+                let prealloc = match self.node_max_bytes {
+                    0 => NODE_PREALLOC,
+                    n => n.min(NODE_PREALLOC),
+                };
+                self.nodes
+                    .insert(id, node::new_node(fields, prealloc as usize));
                 id
             }
         };

@@ -172,10 +172,10 @@ fn elem_eq(lp: &[u8], p: usize, s: &[u8]) -> bool {
 
 /// A new node whose master entry takes the field names of `fields` (a
 /// flat field/value list), counting one live entry (the one about to be
-/// appended).
-pub(super) fn new_node(fields: &[&[u8]]) -> Vec<u8> {
+/// appended), with room for `prealloc` bytes.
+pub(super) fn new_node(fields: &[&[u8]], prealloc: usize) -> Vec<u8> {
     let mut lp = listpack::new();
-    lp.reserve(64);
+    lp.reserve(prealloc);
     listpack::append_int(&mut lp, 1);
     listpack::append_int(&mut lp, 0);
     listpack::append_int(&mut lp, (fields.len() / 2) as i64);
