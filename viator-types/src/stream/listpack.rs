@@ -29,24 +29,32 @@ pub enum Value<'a> {
     Str(&'a [u8]),
 }
 
-/// A new, empty listpack.
+/// Appends an empty listpack to `buf`, which then holds it from `base`
+/// (its current length) on. Every function below takes that `base`: a
+/// stream node keeps its master ID in front of its listpack.
+pub fn new_in(buf: &mut Vec<u8>) -> usize {
+    let base = buf.len();
+    buf.extend_from_slice(&[0; HEADER]);
+    buf.push(EOF);
+    set_header(buf, base, 0);
+    base
+}
+
+/// A new, empty listpack (at base 0).
 pub fn new() -> Vec<u8> {
     let mut lp = Vec::with_capacity(HEADER + 1);
-    lp.extend_from_slice(&[0; HEADER]);
-    lp.push(EOF);
-    set_header(&mut lp, 0);
+    new_in(&mut lp);
     lp
 }
 
 /// Number of elements (read from the header, counted when it says
 /// 65535).
-pub fn len(lp: &[u8]) -> usize {
-    let n = u16::from_le_bytes([lp[4], lp[5]]);
-    if n != u16::MAX {
-        return n as usize;
+pub fn len(lp: &[u8], base: usize) -> usize {
+    if let Some(n) = header_count(lp, base) {
+        return n;
     }
     let mut count = 0;
-    let mut p = first(lp);
+    let mut p = first(lp, base);
     while let Some(pos) = p {
         count += 1;
         p = next(lp, pos);
@@ -54,21 +62,26 @@ pub fn len(lp: &[u8]) -> usize {
     count
 }
 
-fn set_header(lp: &mut [u8], count: usize) {
-    let total = lp.len() as u32;
-    lp[..4].copy_from_slice(&total.to_le_bytes());
+fn set_header(lp: &mut [u8], base: usize, count: usize) {
+    let total = u32::try_from(lp.len() - base).unwrap_or(u32::MAX);
+    lp[base..base + 4].copy_from_slice(&total.to_le_bytes());
     let n = u16::try_from(count).unwrap_or(u16::MAX);
-    lp[4..6].copy_from_slice(&n.to_le_bytes());
+    lp[base + 4..base + 6].copy_from_slice(&n.to_le_bytes());
 }
 
-fn header_count(lp: &[u8]) -> Option<usize> {
-    let n = u16::from_le_bytes([lp[4], lp[5]]);
+fn header_count(lp: &[u8], base: usize) -> Option<usize> {
+    let n = u16::from_le_bytes([lp[base + 4], lp[base + 5]]);
     (n != u16::MAX).then_some(n as usize)
 }
 
+/// Total bytes of the listpack at `base`, from its header.
+pub fn total_bytes(lp: &[u8], base: usize) -> usize {
+    u32::from_le_bytes([lp[base], lp[base + 1], lp[base + 2], lp[base + 3]]) as usize
+}
+
 /// Position of the first element, `None` when empty.
-pub fn first(lp: &[u8]) -> Option<usize> {
-    (lp.get(HEADER) != Some(&EOF)).then_some(HEADER)
+pub fn first(lp: &[u8], base: usize) -> Option<usize> {
+    (lp.get(base + HEADER) != Some(&EOF)).then_some(base + HEADER)
 }
 
 /// Size of an element's encoding byte(s) and data, from its first byte(s).
@@ -240,27 +253,42 @@ fn encode_str(out: &mut Vec<u8>, s: &[u8]) {
     push_backlen(out, len);
 }
 
-/// Appends an integer element.
-pub fn append_int(lp: &mut Vec<u8>, v: i64) {
-    let count = header_count(lp);
+/// An element ready to be appended (see [`append`]).
+pub enum Item<'a> {
+    /// An integer element.
+    Int(i64),
+    /// A string element (an integer when it is the text of one).
+    Str(&'a [u8]),
+}
+
+/// Appends elements, updating the header once.
+pub fn append(lp: &mut Vec<u8>, base: usize, items: &[Item<'_>]) {
+    let count = header_count(lp, base);
     lp.pop();
-    encode_int(lp, v);
+    for it in items {
+        match *it {
+            Item::Int(v) => encode_int(lp, v),
+            Item::Str(s) => encode_str(lp, s),
+        }
+    }
     lp.push(EOF);
-    set_header(lp, count.map_or(usize::from(u16::MAX), |c| c + 1));
+    let count = count.map_or(usize::from(u16::MAX), |c| c + items.len());
+    set_header(lp, base, count);
+}
+
+/// Appends an integer element.
+pub fn append_int(lp: &mut Vec<u8>, base: usize, v: i64) {
+    append(lp, base, &[Item::Int(v)]);
 }
 
 /// Appends a string element (an integer when it is the text of one).
-pub fn append_str(lp: &mut Vec<u8>, s: &[u8]) {
-    let count = header_count(lp);
-    lp.pop();
-    encode_str(lp, s);
-    lp.push(EOF);
-    set_header(lp, count.map_or(usize::from(u16::MAX), |c| c + 1));
+pub fn append_str(lp: &mut Vec<u8>, base: usize, s: &[u8]) {
+    append(lp, base, &[Item::Str(s)]);
 }
 
 /// Replaces the element at `p` by the integer `v`, in place when the
 /// encoding keeps its size.
-pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64) {
+pub fn replace_int(lp: &mut Vec<u8>, base: usize, p: usize, v: i64) {
     let old = element_size(lp, p);
     let mut enc = Vec::with_capacity(11);
     encode_int(&mut enc, v);
@@ -268,8 +296,8 @@ pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64) {
         lp[p..p + old].copy_from_slice(&enc);
     } else {
         lp.splice(p..p + old, enc);
-        let count = header_count(lp).unwrap_or(usize::from(u16::MAX));
-        set_header(lp, count);
+        let count = header_count(lp, base).unwrap_or(usize::from(u16::MAX));
+        set_header(lp, base, count);
     }
 }
 
@@ -301,20 +329,20 @@ mod tests {
         ];
         let mut lp = new();
         for v in ints {
-            append_int(&mut lp, v);
+            append_int(&mut lp, 0, v);
         }
         let long = vec![b'x'; 5000];
         let mid = vec![b'y'; 300];
         for s in [&b""[..], b"abc", b"007", b"-0", b"12", &mid, &long] {
-            append_str(&mut lp, s);
+            append_str(&mut lp, 0, s);
         }
-        assert_eq!(len(&lp), ints.len() + 7);
+        assert_eq!(len(&lp, 0), ints.len() + 7);
         assert_eq!(
             u32::from_le_bytes([lp[0], lp[1], lp[2], lp[3]]) as usize,
             lp.len()
         );
         let mut got = Vec::new();
-        let mut p = first(&lp);
+        let mut p = first(&lp, 0);
         while let Some(pos) = p {
             got.push(get(&lp, pos));
             p = next(&lp, pos);
@@ -335,14 +363,14 @@ mod tests {
     #[test]
     fn replace_grows_and_shrinks() {
         let mut lp = new();
-        append_int(&mut lp, 1);
-        append_str(&mut lp, b"tail");
-        let p = first(&lp).unwrap_or(0);
-        replace_int(&mut lp, p, 100_000);
+        append_int(&mut lp, 0, 1);
+        append_str(&mut lp, 0, b"tail");
+        let p = first(&lp, 0).unwrap_or(0);
+        replace_int(&mut lp, 0, p, 100_000);
         assert_eq!(get(&lp, 6), Value::Int(100_000));
         let p2 = next(&lp, 6).unwrap_or(0);
         assert_eq!(get(&lp, p2), Value::Str(b"tail"));
-        replace_int(&mut lp, 6, 3);
+        replace_int(&mut lp, 0, 6, 3);
         assert_eq!(get(&lp, 6), Value::Int(3));
         assert_eq!(next(&lp, 6).map(|p| get(&lp, p)), Some(Value::Str(b"tail")));
         assert_eq!(lp.len(), 6 + 2 + 6 + 1);

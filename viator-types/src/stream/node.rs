@@ -7,6 +7,8 @@
 //!                value_1 ... [field_N] value_N | lp-count
 //! ```
 //!
+//! The node's buffer starts with its master ID (16 bytes, big-endian: the
+//! key Redis's radix tree files the node under), then the listpack.
 //! `count` and `deleted` are the node's live and deleted entries. An
 //! entry's ID is the node's master ID (its key in the index) plus the
 //! deltas, wrapping as Redis's unsigned arithmetic does. The `SAMEFIELDS`
@@ -15,15 +17,28 @@
 //! (so Redis can walk a node backwards).
 
 use super::StreamId;
-use super::listpack::{self, Value};
+use super::listpack::{self, Item, Value};
 
 /// The entry is deleted (a tombstone until its node goes).
 pub(super) const FLAG_DELETED: i64 = 1;
 /// The entry has the master entry's field names.
 pub(super) const FLAG_SAMEFIELDS: i64 = 2;
 
-/// Where the count of live entries is: the first element.
-const COUNT_POS: usize = 6;
+/// Bytes before the listpack: the node's master ID, 128 bits big-endian
+/// (Redis's radix tree key for the node).
+pub(super) const BASE: usize = 16;
+
+/// Where the count of live entries is: the listpack's first element.
+const COUNT_POS: usize = BASE + 6;
+
+/// The master ID of a node.
+pub(super) fn id_of(lp: &[u8]) -> StreamId {
+    let mut ms = [0u8; 8];
+    let mut seq = [0u8; 8];
+    ms.copy_from_slice(&lp[..8]);
+    seq.copy_from_slice(&lp[8..16]);
+    StreamId::new(u64::from_be_bytes(ms), u64::from_be_bytes(seq))
+}
 
 /// A node's master entry, decoded.
 #[derive(Debug, Clone, Copy)]
@@ -173,16 +188,18 @@ fn elem_eq(lp: &[u8], p: usize, s: &[u8]) -> bool {
 /// A new node whose master entry takes the field names of `fields` (a
 /// flat field/value list), counting one live entry (the one about to be
 /// appended), with room for `prealloc` bytes.
-pub(super) fn new_node(fields: &[&[u8]], prealloc: usize) -> Vec<u8> {
-    let mut lp = listpack::new();
-    lp.reserve(prealloc);
-    listpack::append_int(&mut lp, 1);
-    listpack::append_int(&mut lp, 0);
-    listpack::append_int(&mut lp, (fields.len() / 2) as i64);
+pub(super) fn new_node(master_id: StreamId, fields: &[&[u8]], prealloc: usize) -> Vec<u8> {
+    let mut lp = Vec::with_capacity(BASE + prealloc.max(8));
+    lp.extend_from_slice(&master_id.ms.to_be_bytes());
+    lp.extend_from_slice(&master_id.seq.to_be_bytes());
+    listpack::new_in(&mut lp);
+    listpack::append_int(&mut lp, BASE, 1);
+    listpack::append_int(&mut lp, BASE, 0);
+    listpack::append_int(&mut lp, BASE, (fields.len() / 2) as i64);
     for pair in fields.chunks_exact(2) {
-        listpack::append_str(&mut lp, pair[0]);
+        listpack::append_str(&mut lp, BASE, pair[0]);
     }
-    listpack::append_int(&mut lp, 0);
+    listpack::append_int(&mut lp, BASE, 0);
     lp
 }
 
@@ -201,7 +218,7 @@ pub(super) fn append_entry(
         flags |= FLAG_SAMEFIELDS;
     } else {
         let m = master(lp);
-        listpack::replace_int(lp, COUNT_POS, m.count + 1);
+        listpack::replace_int(lp, BASE, COUNT_POS, m.count + 1);
         // The count may have changed size: find the fields again.
         let m = master(lp);
         if m.nfields == numfields {
@@ -220,39 +237,45 @@ pub(super) fn append_entry(
         }
     }
     let same = flags & FLAG_SAMEFIELDS != 0;
-    listpack::append_int(lp, flags);
-    listpack::append_int(lp, id.ms.wrapping_sub(master_id.ms) as i64);
-    listpack::append_int(lp, id.seq.wrapping_sub(master_id.seq) as i64);
+    listpack::append(
+        lp,
+        BASE,
+        &[
+            Item::Int(flags),
+            Item::Int(id.ms.wrapping_sub(master_id.ms) as i64),
+            Item::Int(id.seq.wrapping_sub(master_id.seq) as i64),
+        ],
+    );
     if !same {
-        listpack::append_int(lp, numfields as i64);
+        listpack::append_int(lp, BASE, numfields as i64);
     }
     for pair in fields.chunks_exact(2) {
         if !same {
-            listpack::append_str(lp, pair[0]);
+            listpack::append_str(lp, BASE, pair[0]);
         }
-        listpack::append_str(lp, pair[1]);
+        listpack::append_str(lp, BASE, pair[1]);
     }
     let lp_count = if same {
         numfields + 3
     } else {
         numfields * 2 + 4
     };
-    listpack::append_int(lp, lp_count as i64);
+    listpack::append_int(lp, BASE, lp_count as i64);
 }
 
 /// Marks the entry whose flags are at `pos` deleted (the flags keep their
 /// one-byte size).
 pub(super) fn mark_deleted(lp: &mut Vec<u8>, pos: usize) {
     let flags = listpack::get_int(lp, pos);
-    listpack::replace_int(lp, pos, flags | FLAG_DELETED);
+    listpack::replace_int(lp, BASE, pos, flags | FLAG_DELETED);
 }
 
 /// Adds `live` and `deleted` to the master entry's counts.
 pub(super) fn add_counts(lp: &mut Vec<u8>, live: i64, deleted: i64) {
     let m = master(lp);
-    listpack::replace_int(lp, COUNT_POS, m.count + live);
+    listpack::replace_int(lp, BASE, COUNT_POS, m.count + live);
     let p = skip(lp, COUNT_POS);
-    listpack::replace_int(lp, p, m.deleted + deleted);
+    listpack::replace_int(lp, BASE, p, m.deleted + deleted);
 }
 
 /// Buffers reused while handing entries to a range visitor: the element
