@@ -1026,7 +1026,9 @@ fn xread(ctx: &mut Ctx<'_>) {
     let mut served = 0usize;
     let mut at = None;
     for (key, &after) in keys.iter().zip(&ids) {
-        let Some(e) = ks.peek(key) else {
+        // A second read lookup, as Redis's serving loop makes: hits and
+        // misses count twice.
+        let Some(e) = ks.read(key) else {
             continue;
         };
         let Some(s) = stream_ref(&e) else {

@@ -154,7 +154,7 @@ const NODE_MAX_SIZE: u64 = 1 << 30;
 /// A stream.
 ///
 /// Entries live in nodes, each a listpack laid out as Redis lays out its
-/// stream listpacks (see [`node`]): a master entry holding the node's
+/// stream listpacks (the `node` module): a master entry holding the node's
 /// live and deleted counts and the field names of its first entry, then the
 /// entries, each with flags (deleted, same fields as the master), its ID
 /// as deltas from the node's first ID, and its values (and field names
@@ -167,7 +167,7 @@ const NODE_MAX_SIZE: u64 = 1 << 30;
 #[derive(Debug, Clone)]
 pub struct Stream {
     /// The nodes in ID order, each its master ID (16 bytes, big-endian)
-    /// then its listpack (see [`node`]). A deque rather than a tree: the
+    /// then its listpack (the `node` module). A deque rather than a tree: the
     /// index costs 24 bytes a node (a quarter of a byte an entry), nodes
     /// come and go mostly at the ends (XADD, trimming), and lookups are a
     /// binary search.
