@@ -112,7 +112,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Appends a new message to a stream. Creates the key if it doesn't exist.",
         since: "5.0.0",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-        args: "key:key [NOMKSTREAM@6.2.0] [condition:(KEEPREF | DELREF | ACKED)@8.2.0] [trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(= | ~)] threshold:string [LIMIT=count:integer@6.2.0]}] id_or_auto:(*=auto_id | id:string) field_value:{field:string value:string}...",
+        args: "key:key [NOMKSTREAM@6.2.0] [condition:(KEEPREF | DELREF | ACKED)] [trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(==equal | ~=approximately)] threshold:string [LIMIT=count:integer@6.2.0]}] id-selector:(*=auto-id | id:string) data:{field:string value:string}...",
         tips: &["nondeterministic_output"],
         history: &[
             (
@@ -254,7 +254,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Deletes messages from the beginning of a stream.",
         since: "5.0.0",
         complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
-        args: "key:key trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(= | ~)] threshold:string [LIMIT=count:integer@6.2.0]} [condition:(KEEPREF | DELREF | ACKED)@8.2.0]",
+        args: "key:key trim:{strategy:(MAXLEN | MINID@6.2.0) [operator:(==equal | ~=approximately)] threshold:string [LIMIT=count:integer@6.2.0]} [condition:(KEEPREF | DELREF | ACKED)]",
         tips: &["nondeterministic_output"],
         history: &[
             (
