@@ -139,6 +139,33 @@ pub fn next(lp: &[u8], p: usize) -> Option<usize> {
     (lp.get(n).is_some_and(|&b| b != EOF)).then_some(n)
 }
 
+/// Position of the element before the one at `p` (`p` may be the end
+/// byte), `None` at the first element. Reads the previous element's
+/// backlen backwards, as Redis's `lpPrev`.
+pub fn prev(lp: &[u8], base: usize, p: usize) -> Option<usize> {
+    if p <= base + HEADER {
+        return None;
+    }
+    let mut i = p - 1;
+    let mut len = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = lp[i];
+        len |= ((b & 127) as usize) << shift;
+        if b & 128 == 0 || i == base + HEADER || shift > 28 {
+            break;
+        }
+        shift += 7;
+        i -= 1;
+    }
+    i.checked_sub(len)
+}
+
+/// Position of the end byte.
+pub fn end(lp: &[u8], base: usize) -> usize {
+    (base + total_bytes(lp, base)).min(lp.len()) - 1
+}
+
 /// The element at `p`.
 pub fn get(lp: &[u8], p: usize) -> Value<'_> {
     let b = lp[p];
@@ -358,6 +385,15 @@ mod tests {
             Value::Str(&long),
         ]);
         assert_eq!(got, want);
+        // And backwards.
+        let mut back = Vec::new();
+        let mut p = prev(&lp, 0, end(&lp, 0));
+        while let Some(pos) = p {
+            back.push(get(&lp, pos));
+            p = prev(&lp, 0, pos);
+        }
+        back.reverse();
+        assert_eq!(back, want);
     }
 
     #[test]

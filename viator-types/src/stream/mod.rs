@@ -320,26 +320,20 @@ impl Stream {
         }
         let mut scratch = node::Scratch::default();
         if rev {
-            let mut positions = Vec::new();
             let upto = self.nodes.partition_point(|lp| node::id_of(lp) <= end);
             for lp in self.nodes.range(..upto).rev() {
                 let master_id = node::id_of(lp);
-                positions.clear();
                 let m = node::master(lp);
-                let mut p = m.first_entry;
+                let mut p = node::last_flags(lp);
                 while let Some(pos) = p {
                     let e = node::read_entry(lp, pos, master_id, m.nfields);
-                    positions.push((pos, e.id, e.deleted));
-                    p = e.next;
-                }
-                for &(pos, id, deleted) in positions.iter().rev() {
-                    if deleted || id > end {
+                    p = node::prev_flags(lp, pos);
+                    if e.deleted || e.id > end {
                         continue;
                     }
-                    if id < start {
+                    if e.id < start {
                         return;
                     }
-                    let e = node::read_entry(lp, pos, master_id, m.nfields);
                     if !scratch.visit(lp, &m, &e, &mut f) {
                         return;
                     }
@@ -422,7 +416,7 @@ impl Stream {
         self.nodes
             .iter()
             .rev()
-            .find_map(|lp| node::live_ids(lp, node::id_of(lp)).last())
+            .find_map(|lp| node::last_live_id(lp, node::id_of(lp)))
     }
 
     /// The ID of the first live entry, if any.

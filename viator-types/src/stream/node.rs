@@ -166,15 +166,62 @@ pub(super) fn live_ids(lp: &[u8], master_id: StreamId) -> impl Iterator<Item = S
 /// The ID of the node's last entry, deleted or not (Redis's
 /// `lpGetEdgeStreamID`).
 pub(super) fn last_id(lp: &[u8], master_id: StreamId) -> Option<StreamId> {
-    let m = master(lp);
-    let mut p = m.first_entry;
-    let mut last = None;
-    while let Some(pos) = p {
-        let e = read_entry(lp, pos, master_id, m.nfields);
-        last = Some(e.id);
-        p = e.next;
+    last_entry(lp, master_id, false)
+}
+
+/// The ID of the node's last live entry.
+pub(super) fn last_live_id(lp: &[u8], master_id: StreamId) -> Option<StreamId> {
+    last_entry(lp, master_id, true)
+}
+
+/// Position of the flags of the node's last entry (deleted or not).
+///
+/// Walks backwards as Redis does: each entry ends with the count of its
+/// other elements, so its flags are that many elements back; the master
+/// entry ends with 0.
+pub(super) fn last_flags(lp: &[u8]) -> Option<usize> {
+    let p = listpack::prev(lp, BASE, listpack::end(lp, BASE))?;
+    flags_before(lp, p)
+}
+
+/// Position of the flags of the entry before the one whose flags are at
+/// `pos`, `None` for the first entry.
+pub(super) fn prev_flags(lp: &[u8], pos: usize) -> Option<usize> {
+    let p = listpack::prev(lp, BASE, pos)?;
+    flags_before(lp, p)
+}
+
+/// The flags of the entry whose lp-count is at `p`.
+fn flags_before(lp: &[u8], p: usize) -> Option<usize> {
+    let lp_count = listpack::get_int(lp, p);
+    if lp_count <= 0 {
+        return None;
     }
-    last
+    let mut flags_pos = p;
+    for _ in 0..lp_count {
+        flags_pos = listpack::prev(lp, BASE, flags_pos)?;
+    }
+    Some(flags_pos)
+}
+
+fn last_entry(lp: &[u8], master_id: StreamId, live: bool) -> Option<StreamId> {
+    let mut pos = last_flags(lp)?;
+    loop {
+        let flags = listpack::get_int(lp, pos);
+        if !live || flags & FLAG_DELETED == 0 {
+            let ms_pos = skip(lp, pos);
+            let seq_pos = skip(lp, ms_pos);
+            return Some(StreamId::new(
+                master_id
+                    .ms
+                    .wrapping_add(listpack::get_int(lp, ms_pos) as u64),
+                master_id
+                    .seq
+                    .wrapping_add(listpack::get_int(lp, seq_pos) as u64),
+            ));
+        }
+        pos = prev_flags(lp, pos)?;
+    }
 }
 
 /// Whether the element at `p` holds `s` (integers compare as their text).
