@@ -712,6 +712,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn unbounded_nodes_grow_their_counts_past_every_encoding() {
+        let mut s = Stream::new();
+        s.set_node_limits(0, 0);
+        for i in 1..=5_000u64 {
+            s.append(StreamId::new(i, i % 7), &[b"f", b"v"]);
+        }
+        assert_eq!(s.radix_tree_keys(), 1);
+        for i in (1..=5_000u64).step_by(3) {
+            assert!(s.delete(StreamId::new(i, i % 7)));
+        }
+        assert_eq!(s.len(), 3_333);
+        let m = node::master(&s.nodes[0]);
+        assert_eq!((m.count, m.deleted), (3_333, 1_667));
+        assert_eq!(s.first_id, StreamId::new(2, 2));
+        assert_eq!(s.last_entry_id(), Some(StreamId::new(5_000, 5_000 % 7)));
+        let spec = TrimSpec {
+            strategy: TrimStrategy::MaxLen(10),
+            approx: false,
+            limit: 0,
+            policy: RefPolicy::KeepRef,
+        };
+        assert_eq!(s.trim(&spec), 3_323);
+        let mut n = 0;
+        s.range(StreamId::MIN, StreamId::MAX, true, |_, _| {
+            n += 1;
+            true
+        });
+        assert_eq!(n, 10);
+    }
+
     mod model {
         use super::*;
         use proptest::prelude::*;
