@@ -644,7 +644,7 @@ option_table! {
     SlowlogLogSlowerThan: "slowlog-log-slower-than", None, M, num(LongLong, -1, LLONG_MAX, 10000), false;
     LatencyMonitorThreshold: "latency-monitor-threshold", None, M, num(LongLong, 0, LLONG_MAX, 0), false;
     ProtoMaxBulkLen: "proto-max-bulk-len", None, DBG | M, mem(LongLong, MB, LONG_MAX, 512 * MB), true;
-    StreamNodeMaxEntries: "stream-node-max-entries", None, M, num(LongLong, 0, LLONG_MAX, 100), false;
+    StreamNodeMaxEntries: "stream-node-max-entries", None, M, num(LongLong, 0, LLONG_MAX, 100), true;
     ReplBacklogSize: "repl-backlog-size", None, M, mem(LongLong, 1, LLONG_MAX, MB), false;
     ClusterSlotMigrationWritePauseTimeout: "cluster-slot-migration-write-pause-timeout", None, M, num(LongLong, 0, LLONG_MAX, 10000), false;
 
@@ -662,7 +662,7 @@ option_table! {
     ZsetMaxListpackEntries: "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), M, num(SizeT, 0, LONG_MAX, 128), true;
     ActiveDefragIgnoreBytes: "active-defrag-ignore-bytes", None, M, mem(SizeT, 1, LLONG_MAX, 100 * MB), false;
     HashMaxListpackValue: "hash-max-listpack-value", Some("hash-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
-    StreamNodeMaxBytes: "stream-node-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 4096), false;
+    StreamNodeMaxBytes: "stream-node-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 4096), true;
     ZsetMaxListpackValue: "zset-max-listpack-value", Some("zset-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
     HllSparseMaxBytes: "hll-sparse-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 3000), true;
     TrackingTableMaxKeys: "tracking-table-max-keys", None, M, num(SizeT, 0, LONG_MAX, 1_000_000), false;

@@ -11,6 +11,7 @@
 //! | `name:type` | an argument; `type` is `key`, `string`, `integer`, `double`, `pattern`, `unix-time` or `pure-token` |
 //! | `TOKEN` | a pure token named after the token in lower case: `NX` is name `nx`, token `NX` |
 //! | `TOKEN=name` | a pure token with its own name: `*=auto-id` |
+//! | `==name` | the pure token `=` with its name: `==equal` |
 //! | `TOKEN=name:type` | an argument introduced by a token: `EX=seconds:integer` |
 //! | `name/display:type` | an argument whose display text differs from its name: `addr/ip:port:string` |
 //! | `name:( a \| b \| c )` | a `oneof` group: exactly one of the alternatives, each a single item |
@@ -433,7 +434,12 @@ impl<'a> Parser<'a> {
         if core.is_empty() {
             return err(t.start, "a suffix with no item before it");
         }
-        let (token, rest) = match core.split_once('=') {
+        // `==name` is the token `=` itself (XADD's and XTRIM's `= | ~`).
+        let (token, rest) = match core
+            .strip_prefix("==")
+            .map(|r| ("=", r))
+            .or_else(|| core.split_once('='))
+        {
             Some((tok, rest)) => {
                 if tok.is_empty() {
                     return err(t.start, "empty token before '='");
