@@ -592,6 +592,28 @@ impl Entry {
         }
     }
 
+    /// A new entry holding a copy of this one's value and expire time under
+    /// `key` (COPY's `dupStringObject` and friends, and background
+    /// snapshots). The value keeps its kind and, for strings, its encoding
+    /// (`int` stays `int`, `embstr` stays `embstr`, `raw` stays `raw`);
+    /// other values are deep copies.
+    pub fn duplicate_as(&self, key: &[u8]) -> Entry {
+        let expire = self.expire_ms();
+        if let Some(o) = self.as_object() {
+            return Entry::new(key, NewValue::Object(Box::new(o.clone())), expire);
+        }
+        let value = match (self.as_str(), self.str_encoding()) {
+            (Some(StrRef::Int(n)), _) => NewValue::Int(n),
+            (Some(StrRef::Bytes(b)), Some(StrEncoding::Raw)) if b.len() <= EMBSTR_MAX => {
+                NewValue::Heap(b.to_vec())
+            }
+            (Some(StrRef::Bytes(b)), _) => NewValue::Str(b),
+            // A string entry always holds a string.
+            (None, _) => NewValue::Str(b""),
+        };
+        Entry::new(key, value, expire)
+    }
+
     /// The same value, expire time and access clock under another key (RENAME,
     /// MOVE): a value in its own buffer is moved, not copied.
     pub fn renamed(mut self, key: &[u8]) -> Entry {

@@ -1,5 +1,7 @@
-//! Just enough of Redis's listpack format for stream nodes: a byte vector
-//! of elements, each an integer or a string, which RDB saves as it is.
+//! Whole listpacks for stream nodes: a byte vector of elements, each an
+//! integer or a string, which RDB saves as it is. The entries themselves
+//! are [`crate::listpack`]'s; this module adds the header, the end byte
+//! and walking over a listpack that sits at an offset in its buffer.
 //!
 //! Layout (Redis's `listpack.c`): a 6-byte header (total bytes as a
 //! little-endian u32, element count as a u16, 65535 when it does not
@@ -15,10 +17,8 @@
 //! never index out of bounds on one (slicing would panic otherwise, which
 //! only a bug here can cause).
 
-/// Size of the header.
-const HEADER: usize = 6;
-/// The end byte.
-const EOF: u8 = 0xFF;
+use crate::entry::StrRef;
+use crate::listpack::{self, EOF, Enc, HEADER_SIZE as HEADER};
 
 /// An element's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,53 +84,9 @@ pub fn first(lp: &[u8], base: usize) -> Option<usize> {
     (lp.get(base + HEADER) != Some(&EOF)).then_some(base + HEADER)
 }
 
-/// Size of an element's encoding byte(s) and data, from its first byte(s).
-fn encoded_len(lp: &[u8], p: usize) -> usize {
-    let b = lp[p];
-    if b & 0x80 == 0 {
-        1
-    } else if b & 0xC0 == 0x80 {
-        1 + (b & 0x3F) as usize
-    } else if b & 0xE0 == 0xC0 {
-        2
-    } else if b & 0xF0 == 0xE0 {
-        2 + (((b & 0x0F) as usize) << 8 | lp[p + 1] as usize)
-    } else {
-        match b {
-            0xF0 => 5 + u32::from_le_bytes([lp[p + 1], lp[p + 2], lp[p + 3], lp[p + 4]]) as usize,
-            0xF1 => 3,
-            0xF2 => 4,
-            0xF3 => 5,
-            _ => 9,
-        }
-    }
-}
-
-/// Bytes of the backlen for an element of `len` encoded bytes.
-fn backlen_size(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2097150 => 3,
-        2097151..=268435454 => 4,
-        _ => 5,
-    }
-}
-
-fn push_backlen(out: &mut Vec<u8>, len: usize) {
-    let n = backlen_size(len);
-    // Most significant 7-bit group first; every byte but the first
-    // carries 128, so that a reader going backwards knows to go on.
-    for i in (0..n).rev() {
-        let group = ((len >> (7 * i)) & 127) as u8;
-        out.push(if i == n - 1 { group } else { group | 128 });
-    }
-}
-
 /// Whole size of the element at `p`, backlen included.
 fn element_size(lp: &[u8], p: usize) -> usize {
-    let l = encoded_len(lp, p);
-    l + backlen_size(l)
+    listpack::read_entry(lp, p).1
 }
 
 /// Position of the element after the one at `p`, `None` at the end.
@@ -143,22 +99,7 @@ pub fn next(lp: &[u8], p: usize) -> Option<usize> {
 /// byte), `None` at the first element. Reads the previous element's
 /// backlen backwards, as Redis's `lpPrev`.
 pub fn prev(lp: &[u8], base: usize, p: usize) -> Option<usize> {
-    if p <= base + HEADER {
-        return None;
-    }
-    let mut i = p - 1;
-    let mut len = 0usize;
-    let mut shift = 0;
-    loop {
-        let b = lp[i];
-        len |= ((b & 127) as usize) << shift;
-        if b & 128 == 0 || i == base + HEADER || shift > 28 {
-            break;
-        }
-        shift += 7;
-        i -= 1;
-    }
-    i.checked_sub(len)
+    (p > base + HEADER).then(|| listpack::entry_start_before(lp, p))
 }
 
 /// Position of the end byte.
@@ -168,39 +109,9 @@ pub fn end(lp: &[u8], base: usize) -> usize {
 
 /// The element at `p`.
 pub fn get(lp: &[u8], p: usize) -> Value<'_> {
-    let b = lp[p];
-    let sign = |v: u64, bits: u32| -> i64 {
-        let shift = 64 - bits;
-        ((v << shift) as i64) >> shift
-    };
-    if b & 0x80 == 0 {
-        Value::Int(i64::from(b & 0x7F))
-    } else if b & 0xC0 == 0x80 {
-        let l = (b & 0x3F) as usize;
-        Value::Str(&lp[p + 1..p + 1 + l])
-    } else if b & 0xE0 == 0xC0 {
-        let v = (u64::from(b & 0x1F) << 8) | u64::from(lp[p + 1]);
-        Value::Int(sign(v, 13))
-    } else if b & 0xF0 == 0xE0 {
-        let l = ((b & 0x0F) as usize) << 8 | lp[p + 1] as usize;
-        Value::Str(&lp[p + 2..p + 2 + l])
-    } else {
-        let le = |n: usize| -> u64 {
-            lp[p + 1..p + 1 + n]
-                .iter()
-                .rev()
-                .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
-        };
-        match b {
-            0xF0 => {
-                let l = le(4) as usize;
-                Value::Str(&lp[p + 5..p + 5 + l])
-            }
-            0xF1 => Value::Int(sign(le(2), 16)),
-            0xF2 => Value::Int(sign(le(3), 24)),
-            0xF3 => Value::Int(sign(le(4), 32)),
-            _ => Value::Int(le(8) as i64),
-        }
+    match listpack::read_entry(lp, p).0 {
+        StrRef::Int(v) => Value::Int(v),
+        StrRef::Bytes(b) => Value::Str(b),
     }
 }
 
@@ -216,68 +127,22 @@ pub fn get_int(lp: &[u8], p: usize) -> i64 {
     }
 }
 
+/// Appends an element in `e`'s encoding (with its backlen) to `out`.
+fn encode(out: &mut Vec<u8>, e: Enc<'_>) {
+    let at = out.len();
+    out.resize(at + listpack::entry_len(e), 0);
+    listpack::write_entry(&mut out[at..], e);
+}
+
 /// Appends the encoding of `v` (with its backlen) to `out`.
 fn encode_int(out: &mut Vec<u8>, v: i64) {
-    let start = out.len();
-    if (0..=127).contains(&v) {
-        out.push(v as u8);
-    } else if (-4096..=4095).contains(&v) {
-        let u = (v as u64) & 0x1FFF;
-        out.push(0xC0 | (u >> 8) as u8);
-        out.push(u as u8);
-    } else if (-32768..=32767).contains(&v) {
-        out.push(0xF1);
-        out.extend_from_slice(&(v as i16).to_le_bytes());
-    } else if (-8388608..=8388607).contains(&v) {
-        out.push(0xF2);
-        out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-    } else if (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v) {
-        out.push(0xF3);
-        out.extend_from_slice(&(v as i32).to_le_bytes());
-    } else {
-        out.push(0xF4);
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    let len = out.len() - start;
-    push_backlen(out, len);
+    encode(out, Enc::Int(v));
 }
 
-/// `s` as an integer if it is the canonical text of one (Redis's
-/// `lpStringToInt64`: no sign but a leading `-`, no leading zeros, no
-/// `-0`).
-fn canonical_int(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let digits = s.strip_prefix(b"-").unwrap_or(s);
-    if digits.is_empty()
-        || !digits.iter().all(u8::is_ascii_digit)
-        || (digits[0] == b'0' && (digits.len() > 1 || s.len() > 1))
-    {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse().ok()
-}
-
-/// Appends the encoding of `s` (with its backlen) to `out`.
+/// Appends the encoding of `s` (with its backlen) to `out`: an integer
+/// when `s` is the canonical text of one, as Redis's `lpAppend`.
 fn encode_str(out: &mut Vec<u8>, s: &[u8]) {
-    if let Some(v) = canonical_int(s) {
-        return encode_int(out, v);
-    }
-    let start = out.len();
-    let l = s.len();
-    if l < 64 {
-        out.push(0x80 | l as u8);
-    } else if l < 4096 {
-        out.push(0xE0 | (l >> 8) as u8);
-        out.push(l as u8);
-    } else {
-        out.push(0xF0);
-        out.extend_from_slice(&(l as u32).to_le_bytes());
-    }
-    out.extend_from_slice(s);
-    let len = out.len() - start;
-    push_backlen(out, len);
+    encode(out, listpack::classify(s));
 }
 
 /// An element ready to be appended (see [`append`]).
