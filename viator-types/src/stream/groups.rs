@@ -226,6 +226,15 @@ impl ConsumerGroup {
         }
     }
 
+    /// The pending entry after `after` in delivery-time order.
+    pub fn next_by_time(&self, after: (i64, StreamId)) -> Option<(i64, StreamId)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.by_time
+            .range((Excluded(after), Unbounded))
+            .next()
+            .copied()
+    }
+
     /// The pending entries in delivery-time order, oldest first, as
     /// (delivery time, ID).
     pub fn by_delivery_time(&self) -> impl Iterator<Item = (i64, StreamId)> + '_ {
