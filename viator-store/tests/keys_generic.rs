@@ -1204,7 +1204,7 @@ fn object_help_and_errors() {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ] {
         help.push_str(&format!("+{line}\r\n"));
     }
