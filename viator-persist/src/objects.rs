@@ -11,8 +11,10 @@ use viator_types::hash::{self, ExpireCond, Hash};
 use viator_types::list::{End, List};
 use viator_types::listpack::Builder;
 use viator_types::set::{Set, SetLimits};
+use viator_types::stream::{ConsumerGroup, Stream, StreamId};
 use viator_types::zset::{self, ZSet};
 
+use crate::rdb::stream::{ConsumerValue, GroupValue, StreamParts, StreamValue};
 use crate::rdb::value::{HashField, ListNode, Value, intset_blob};
 use crate::rdb::{Error, Writer, opcode, value_type as t};
 
@@ -29,6 +31,8 @@ pub struct Limits {
     pub set: SetLimits,
     /// `zset-max-listpack-entries` and `-value`.
     pub zset: zset::Limits,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`.
+    pub stream_node: (u64, u64),
 }
 
 impl Default for Limits {
@@ -46,6 +50,7 @@ impl Default for Limits {
                 max_entries: 128,
                 max_value: 64,
             },
+            stream_node: (100, 4096),
         }
     }
 }
@@ -83,8 +88,87 @@ pub fn write_key<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io
             "hash field expire times need RDB version 12",
         )),
         Some(Object::Hash(h)) => write_hash(w, entry.key(), h),
-        Some(Object::Stream(_)) | None => Err(io::Error::other("streams cannot be saved yet")),
+        Some(Object::Stream(s)) => {
+            w.u8(if version >= 11 {
+                t::STREAM_LISTPACKS_3
+            } else {
+                t::STREAM_LISTPACKS_2
+            })?;
+            w.string(entry.key())?;
+            write_stream(w, s, version)
+        }
+        None => Err(io::Error::other(
+            "an entry that is neither a string nor an object",
+        )),
     }
+}
+
+fn write_stream<W: Write>(w: &mut Writer<W>, s: &Stream, version: u16) -> io::Result<()> {
+    let groups: Vec<GroupValue> = s
+        .groups
+        .iter()
+        .map(|(name, g)| GroupValue {
+            name: name.to_vec(),
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+            pending: g
+                .pel
+                .iter()
+                .map(|(id, p)| (*id, p.delivery_time_ms, p.delivery_count))
+                .collect(),
+            consumers: g
+                .consumers
+                .iter()
+                .map(|(name, c)| ConsumerValue {
+                    name: name.to_vec(),
+                    seen_ms: c.seen_time_ms,
+                    active_ms: c.active_time_ms,
+                    pending: c.pending.iter().copied().collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let parts = StreamParts {
+        node_count: s.nodes().count(),
+        nodes: s.nodes(),
+        length: s.len() as u64,
+        last_id: s.last_id,
+        first_id: s.first_id,
+        max_deleted_id: s.max_deleted_id,
+        entries_added: s.entries_added,
+    };
+    w.stream_value(parts, &groups, version)
+}
+
+fn stream_from_value(v: StreamValue, limits: &Limits) -> Stream {
+    let mut s = Stream::new();
+    s.set_node_limits(limits.stream_node.0, limits.stream_node.1);
+    for (master, lp) in v.nodes {
+        s.insert_node(master, lp);
+    }
+    s.last_id = v.last_id;
+    s.first_id = v.first_id;
+    s.max_deleted_id = v.max_deleted_id;
+    s.entries_added = v.entries_added;
+    for g in v.groups {
+        let mut group = ConsumerGroup::new(g.last_id, g.entries_read);
+        let pel: std::collections::HashMap<StreamId, (i64, u64)> =
+            g.pending.iter().map(|(id, t, c)| (*id, (*t, *c))).collect();
+        for c in g.consumers {
+            group.create_consumer(&c.name, c.seen_ms);
+            if let Some(consumer) = group.consumers.get_mut(c.name.as_slice()) {
+                consumer.seen_time_ms = c.seen_ms;
+                consumer.active_time_ms = c.active_ms;
+            }
+            for id in c.pending {
+                if let Some(&(time, count)) = pel.get(&id) {
+                    group.claim(id, &c.name, time, |_| count);
+                }
+            }
+        }
+        s.groups.insert(g.name.into(), group);
+    }
+    s
 }
 
 fn write_list<W: Write>(w: &mut Writer<W>, l: &List) -> io::Result<()> {
@@ -261,6 +345,7 @@ pub fn entry_from_record(
             }
             Object::ZSet(z)
         }
+        Value::Stream(v) => Object::Stream(Box::new(stream_from_value(*v, limits))),
         Value::Hash(fields) => {
             let mut h = Hash::new();
             for HashField {

@@ -120,6 +120,10 @@ pub fn limits(store: &Store) -> Limits {
             max_entries: load(&s.zset_max_listpack_entries) as usize,
             max_value: load(&s.zset_max_listpack_value) as usize,
         },
+        stream_node: (
+            load(&s.stream_node_max_entries),
+            load(&s.stream_node_max_bytes),
+        ),
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod file;
 pub mod legacy;
 mod read;
+pub mod stream;
 pub mod value;
 mod write;
 

@@ -48,6 +48,8 @@ pub enum Value {
     ZSet(Vec<(Vec<u8>, f64)>),
     /// A hash's fields.
     Hash(Vec<HashField>),
+    /// A stream.
+    Stream(Box<super::stream::StreamValue>),
 }
 
 impl Value {
@@ -58,6 +60,8 @@ impl Value {
             Value::List(v) | Value::Set(v) => v.is_empty(),
             Value::ZSet(v) => v.is_empty(),
             Value::Hash(v) => v.is_empty(),
+            // A stream key exists even with no entries.
+            Value::Stream(_) => false,
         }
     }
 }
@@ -306,9 +310,9 @@ pub fn read_value<R: Read>(r: &mut Reader<R>, rdbtype: u8) -> Result<Value, Erro
             Ok(Value::Hash(v))
         }
         t::MODULE_PRE_GA | t::MODULE_2 => Err(Error::Unsupported("module value")),
-        t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 | t::STREAM_LISTPACKS_3 => {
-            Err(Error::Unsupported("stream value"))
-        }
+        t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 | t::STREAM_LISTPACKS_3 => Ok(Value::Stream(
+            Box::new(super::stream::read_stream(r, rdbtype)?),
+        )),
         other => Err(Error::UnknownType(other)),
     }
 }

@@ -46,7 +46,12 @@ pub fn show(f: &Frame) -> String {
 
 impl Client {
     pub fn new(server: &Server) -> Client {
-        let s = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+        Client::connect(server.port())
+    }
+
+    /// A connection to any server on loopback (a redis-server too).
+    pub fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.set_nodelay(true).unwrap();
         Client {
