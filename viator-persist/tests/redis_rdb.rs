@@ -210,6 +210,7 @@ fn loads_every_type_and_encoding_redis_saves() {
                     Value::String(v) => {
                         got.strings.insert((db, key), v);
                     }
+                    Value::Stream(_) => panic!("this dataset has no stream"),
                     Value::List(v) => {
                         got.lists.insert(key, v);
                     }
