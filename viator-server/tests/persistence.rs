@@ -434,7 +434,11 @@ fn viator_starts_on_the_dump_redis_saved() {
         assert!(!reply.starts_with('-'), "{c:?}: {reply}");
     }
     for i in 0..600 {
-        r.cmd(&["RPUSH", "biglist", &format!("element-{i}-{}", "p".repeat(20))]);
+        r.cmd(&[
+            "RPUSH",
+            "biglist",
+            &format!("element-{i}-{}", "p".repeat(20)),
+        ]);
         r.cmd(&["HSET", "bighash", &format!("field-{i}"), &i.to_string()]);
         r.cmd(&["ZADD", "bigzset", &i.to_string(), &format!("m{i}")]);
         r.cmd(&["SADD", "bigset", &format!("s{i}")]);
