@@ -6,26 +6,10 @@
 //! changes nothing is not), corrupted values answered with INVALIDOBJ, and
 //! the RESP2/RESP3 reply shapes.
 
+mod common;
+
+use common::{redis_connection as connect, start};
 use redis::{Connection, RedisResult, Value};
-use viator_server::Server;
-
-fn start() -> Server {
-    let cfg = viator_server::config::load_isolated("port 0\nbind 127.0.0.1\nloglevel warning\n")
-        .expect("config");
-    Server::start(cfg, None).expect("server starts")
-}
-
-fn connect(server: &Server, resp3: bool) -> Connection {
-    let url = if resp3 {
-        format!("redis://127.0.0.1:{}/0?protocol=resp3", server.port())
-    } else {
-        format!("redis://127.0.0.1:{}/0", server.port())
-    };
-    redis::Client::open(url)
-        .expect("url")
-        .get_connection()
-        .expect("connect")
-}
 
 fn raw(con: &mut Connection, args: &[&[u8]]) -> RedisResult<Value> {
     let mut c = redis::cmd(std::str::from_utf8(args[0]).expect("name"));

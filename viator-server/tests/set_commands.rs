@@ -4,28 +4,12 @@
 //! (membership, distinctness, counts, what stays behind), the *STORE
 //! results, SSCAN over a hashtable, and the RESP2/RESP3 reply shapes.
 
+mod common;
+
+use common::{redis_connection as connect, start};
 use std::collections::BTreeSet;
 
 use redis::{Connection, RedisResult, Value};
-use viator_server::Server;
-
-fn start() -> Server {
-    let cfg = viator_server::config::load_isolated("port 0\nbind 127.0.0.1\nloglevel warning\n")
-        .expect("config");
-    Server::start(cfg, None).expect("server starts")
-}
-
-fn connect(server: &Server, resp3: bool) -> Connection {
-    let url = if resp3 {
-        format!("redis://127.0.0.1:{}/0?protocol=resp3", server.port())
-    } else {
-        format!("redis://127.0.0.1:{}/0", server.port())
-    };
-    redis::Client::open(url)
-        .expect("url")
-        .get_connection()
-        .expect("connect")
-}
 
 fn raw(con: &mut Connection, args: &[&str]) -> RedisResult<Value> {
     let mut c = redis::cmd(args[0]);

@@ -121,3 +121,16 @@ pub fn wait_blocked(c: &mut Client, n: usize) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A `redis` crate connection to `server`, in RESP3 when `resp3`.
+pub fn redis_connection(server: &Server, resp3: bool) -> redis::Connection {
+    let url = if resp3 {
+        format!("redis://127.0.0.1:{}/0?protocol=resp3", server.port())
+    } else {
+        format!("redis://127.0.0.1:{}/0", server.port())
+    };
+    redis::Client::open(url)
+        .expect("url")
+        .get_connection()
+        .expect("connect")
+}

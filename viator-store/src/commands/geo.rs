@@ -24,18 +24,19 @@
 //! integers.
 
 use std::cmp::Ordering;
-use std::sync::atomic::Ordering as AtomicOrdering;
 
 use viator_protocol::ReplyBuf;
-use viator_types::entry::{Entry, NewValue, Object, ValueType};
+use viator_types::entry::ValueType;
 use viator_types::geohash::{
     self, LAT_MAX, LAT_MIN, LONG_MAX, LONG_MIN, Shape, ShapeKind, decode_score, encode_score,
 };
 use viator_types::number::{parse_f64_strict, parse_i64};
-use viator_types::zset::{Limits, ZSet};
+use viator_types::zset::ZSet;
 
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
+
+use super::zset::{limits, new_entry, zset_of, zset_of_mut};
 
 /// A unit other than m, km, ft or mi.
 const BAD_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
@@ -244,33 +245,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 // ---------------------------------------------------------------- helpers
-
-/// The sorted set encoding thresholds from the config.
-fn limits(ctx: &Ctx<'_>) -> Limits {
-    let s = &ctx.store.settings;
-    Limits {
-        max_entries: s.zset_max_listpack_entries.load(AtomicOrdering::Relaxed) as usize,
-        max_value: s.zset_max_listpack_value.load(AtomicOrdering::Relaxed) as usize,
-    }
-}
-
-fn zset_of(e: &Entry) -> Option<&ZSet> {
-    match e.as_object() {
-        Some(Object::ZSet(z)) => Some(z),
-        _ => None,
-    }
-}
-
-fn zset_of_mut(e: &mut Entry) -> Option<&mut ZSet> {
-    match e.as_object_mut() {
-        Some(Object::ZSet(z)) => Some(z),
-        _ => None,
-    }
-}
-
-fn new_entry(key: &[u8], z: ZSet) -> Entry {
-    Entry::new(key, NewValue::Object(Box::new(Object::ZSet(z))), None)
-}
 
 /// Meters per unit (Redis's `extractUnitOrReply`), any case.
 fn unit_factor(u: &[u8]) -> Option<f64> {

@@ -954,7 +954,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 // ---------------------------------------------------------------- helpers
 
 /// The encoding thresholds from the config.
-fn limits(ctx: &Ctx<'_>) -> Limits {
+pub(crate) fn limits(ctx: &Ctx<'_>) -> Limits {
     let s = &ctx.store.settings;
     Limits {
         max_entries: s.zset_max_listpack_entries.load(AtomicOrdering::Relaxed) as usize,
@@ -962,21 +962,24 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
     }
 }
 
-fn zset_of(e: &Entry) -> Option<&ZSet> {
+/// The sorted set an entry holds (the caller checked the type).
+pub(crate) fn zset_of(e: &Entry) -> Option<&ZSet> {
     match e.as_object() {
         Some(Object::ZSet(z)) => Some(z),
         _ => None,
     }
 }
 
-fn zset_of_mut(e: &mut Entry) -> Option<&mut ZSet> {
+/// [`zset_of`] for writing.
+pub(crate) fn zset_of_mut(e: &mut Entry) -> Option<&mut ZSet> {
     match e.as_object_mut() {
         Some(Object::ZSet(z)) => Some(z),
         _ => None,
     }
 }
 
-fn new_entry(key: &[u8], z: ZSet) -> Entry {
+/// A new key holding `z`.
+pub(crate) fn new_entry(key: &[u8], z: ZSet) -> Entry {
     Entry::new(key, NewValue::Object(Box::new(Object::ZSet(z))), None)
 }
 
