@@ -293,5 +293,12 @@ fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) 
     if client.user.is_none() && f & flags::NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".to_string());
     }
+    // After a failed background save, writes (and PING, as Redis) are
+    // refused while `stop-writes-on-bgsave-error` says so.
+    if (f & flags::WRITE != 0 || cmd.full_name.as_ref() == "ping")
+        && crate::persistence::writes_refused(shared)
+    {
+        return Some(crate::persistence::MISCONF.to_string());
+    }
     None
 }

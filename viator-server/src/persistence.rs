@@ -209,6 +209,9 @@ pub fn bgsave(shared: &Shared) -> Result<(), SaveInProgress> {
             // Its own temporary name: a SAVE may run meanwhile (SHUTDOWN).
             let tmp = format!("temp-{}-bg.rdb", std::process::id());
             let result = write_atomically(&path, &tmp, |out| frozen.write(&this.store, out, &opts));
+        // Ended even when the file could not be created and the frozen
+        // dataset was never written.
+        snapshot::abort_background(&this.store);
             let rdb = &this.rdb;
             rdb.last_bgsave_secs
                 .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
@@ -279,4 +282,18 @@ pub fn cron(shared: &Shared) {
         ));
         let _ = bgsave(shared);
     }
+}
+
+/// The error of writes refused after a failed background save.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Whether writes are refused (Redis's `writeCommandsDeniedByDiskError`
+/// for snapshots): `stop-writes-on-bgsave-error` is on, `save` points are
+/// set, and the last background save failed.
+pub fn writes_refused(shared: &Shared) -> bool {
+    if !shared.rdb.last_bgsave_failed.load(Ordering::Relaxed) {
+        return false;
+    }
+    let cfg = shared.config.read();
+    cfg.stop_writes_on_bgsave_error() && !cfg.save_params().is_empty()
 }

@@ -495,3 +495,53 @@ fn viator_starts_on_the_dump_redis_saved() {
     }
     server.shutdown();
 }
+
+#[test]
+fn a_failed_bgsave_stops_writes_until_a_save_succeeds() {
+    let dir = scratch("misconf");
+    let server = start_in(&dir, "save 3600 1\n").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK");
+    // The directory disappears: the next save cannot create its file.
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started");
+    let until = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "persistence", "rdb_last_bgsave_status") != "err" {
+        assert!(Instant::now() < until, "the save never failed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let misconf = c.cmd(&["SET", "k", "w"]);
+    assert!(
+        misconf.starts_with("-MISCONF Redis is configured to save RDB snapshots"),
+        "{misconf}"
+    );
+    assert!(c.cmd(&["PING"]).starts_with("-MISCONF"));
+    assert_eq!(c.cmd(&["GET", "k"]), "\"v\"");
+    // Refused while queueing: EXEC aborts.
+    assert_eq!(c.cmd(&["MULTI"]), "+OK");
+    assert!(c.cmd(&["INCR", "n"]).starts_with("-MISCONF"));
+    assert!(c.cmd(&["EXEC"]).starts_with("-EXECABORT"));
+    // Turning the option off lets writes through.
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
+        "+OK"
+    );
+    assert_eq!(c.cmd(&["SET", "k", "w"]), "+OK");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]),
+        "+OK"
+    );
+    assert!(c.cmd(&["SET", "k", "x"]).starts_with("-MISCONF"));
+    // A successful save ends it.
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started");
+    while info_field(&mut c, "persistence", "rdb_last_bgsave_status") != "ok" {
+        assert!(
+            Instant::now() < until + Duration::from_secs(10),
+            "the save never succeeded"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(c.cmd(&["SET", "k", "x"]), "+OK");
+    server.shutdown();
+}

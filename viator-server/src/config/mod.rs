@@ -547,6 +547,11 @@ impl Config {
         self.bool(Opt::Rdbcompression)
     }
 
+    /// `stop-writes-on-bgsave-error`.
+    pub fn stop_writes_on_bgsave_error(&self) -> bool {
+        self.bool(Opt::StopWritesOnBgsaveError)
+    }
+
     /// `rdbchecksum`.
     pub fn rdbchecksum(&self) -> bool {
         self.bool(Opt::Rdbchecksum)

@@ -497,7 +497,7 @@ option_table! {
     Rdbcompression: "rdbcompression", None, M, boolean(true), true;
     RdbDelSyncFiles: "rdb-del-sync-files", None, M, boolean(false), false;
     Activerehashing: "activerehashing", None, M, boolean(true), false;
-    StopWritesOnBgsaveError: "stop-writes-on-bgsave-error", None, M, boolean(true), false;
+    StopWritesOnBgsaveError: "stop-writes-on-bgsave-error", None, M, boolean(true), true;
     SetProcTitle: "set-proc-title", None, I, boolean(true), false;
     DynamicHz: "dynamic-hz", None, M, boolean(true), false;
     LazyfreeLazyEviction: "lazyfree-lazy-eviction", None, DBG | M, boolean(false), false;
