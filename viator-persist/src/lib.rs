@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aof;
 pub mod crc;
 pub mod objects;
 pub mod rdb;

@@ -18,7 +18,9 @@ mod parse;
 mod reply;
 
 pub use frame::{Frame, FrameError, parse_frame};
-pub use parse::{CommandParser, Limits, Parsed, ProtocolError, Scanned, parse_command, split_line};
+pub use parse::{
+    CommandParser, Limits, Parsed, ProtocolError, Scanned, cat_repr, parse_command, split_line,
+};
 pub use reply::{DeferredLen, ReplyBuf, format_double};
 
 /// The README's examples, compiled and run as doctests.

@@ -616,6 +616,34 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
+/// Appends `s` quoted and escaped like Redis's `sdscatrepr`: always within
+/// double quotes, `\\ \" \n \r \t \a \b` escaped, other non-printable bytes
+/// as `\xHH`. [`split_line`] reads the result back to the same bytes.
+pub fn cat_repr(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'\\' | b'"' => {
+                out.push(b'\\');
+                out.push(c);
+            }
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(c),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\x");
+                out.push(HEX[(c >> 4) as usize]);
+                out.push(HEX[(c & 15) as usize]);
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 /// Redis's `sdssplitargs` on a line of text, as `redis.conf` lines and
 /// inline requests are split (see the rules below, on `split_args`). The
 /// line ends at its first NUL byte, as the C string it models does.

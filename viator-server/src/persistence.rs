@@ -209,9 +209,9 @@ pub fn bgsave(shared: &Shared) -> Result<(), SaveInProgress> {
             // Its own temporary name: a SAVE may run meanwhile (SHUTDOWN).
             let tmp = format!("temp-{}-bg.rdb", std::process::id());
             let result = write_atomically(&path, &tmp, |out| frozen.write(&this.store, out, &opts));
-        // Ended even when the file could not be created and the frozen
-        // dataset was never written.
-        snapshot::abort_background(&this.store);
+            // Ended even when the file could not be created and the frozen
+            // dataset was never written.
+            snapshot::abort_background(&this.store);
             let rdb = &this.rdb;
             rdb.last_bgsave_secs
                 .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);

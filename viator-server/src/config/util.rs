@@ -21,33 +21,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     viator_protocol::split_line(line)
 }
 
-/// Appends `s` quoted and escaped like Redis's `sdscatrepr`: always within
-/// double quotes, `\\ \" \n \r \t \a \b` escaped, other non-printable bytes
-/// as `\xHH`. [`split_args`] reads the result back to the same bytes.
-pub fn cat_repr(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' | b'"' => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\x");
-                out.push(HEX[(c >> 4) as usize]);
-                out.push(HEX[(c & 15) as usize]);
-            }
-        }
-    }
-    out.push(b'"');
-}
+pub use viator_protocol::cat_repr;
 
 /// [`cat_repr`] into a new buffer.
 pub fn repr(s: &[u8]) -> Vec<u8> {
