@@ -12,5 +12,6 @@
 
 pub mod aof;
 pub mod crc;
+pub mod dump;
 pub mod objects;
 pub mod rdb;

@@ -68,9 +68,32 @@ pub fn write_key<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io
         w.u8(opcode::EXPIRETIME_MS)?;
         w.u64_le(at as u64)?;
     }
+    write_typed(w, entry, version, Some(entry.key()))
+}
+
+/// Writes `entry`'s value as DUMP serializes it: its type, then the value
+/// (no key, no expire time; the caller adds the footer).
+pub fn write_value<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io::Result<()> {
+    write_typed(w, entry, version, None)
+}
+
+/// Writes a record's type byte, then the key when there is one.
+fn header<W: Write>(w: &mut Writer<W>, value_type: u8, key: Option<&[u8]>) -> io::Result<()> {
+    w.u8(value_type)?;
+    match key {
+        Some(k) => w.string(k),
+        None => Ok(()),
+    }
+}
+
+fn write_typed<W: Write>(
+    w: &mut Writer<W>,
+    entry: &Entry,
+    version: u16,
+    key: Option<&[u8]>,
+) -> io::Result<()> {
     if let Some(s) = entry.as_str() {
-        w.u8(t::STRING)?;
-        w.string(entry.key())?;
+        header(w, t::STRING, key)?;
         return match s {
             StrRef::Int(v) => w.int_string(v),
             StrRef::Bytes(b) => w.string(b),
@@ -78,23 +101,25 @@ pub fn write_key<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io
     }
     match entry.as_object() {
         Some(Object::List(l)) => {
-            w.u8(t::LIST_QUICKLIST_2)?;
-            w.string(entry.key())?;
+            header(w, t::LIST_QUICKLIST_2, key)?;
             write_list(w, l)
         }
-        Some(Object::Set(s)) => write_set(w, entry.key(), s, version),
-        Some(Object::ZSet(z)) => write_zset(w, entry.key(), z),
+        Some(Object::Set(s)) => write_set(w, key, s, version),
+        Some(Object::ZSet(z)) => write_zset(w, key, z),
         Some(Object::Hash(h)) if version < 12 && h.min_expire().is_some() => Err(io::Error::other(
             "hash field expire times need RDB version 12",
         )),
-        Some(Object::Hash(h)) => write_hash(w, entry.key(), h),
+        Some(Object::Hash(h)) => write_hash(w, key, h),
         Some(Object::Stream(s)) => {
-            w.u8(if version >= 11 {
-                t::STREAM_LISTPACKS_3
-            } else {
-                t::STREAM_LISTPACKS_2
-            })?;
-            w.string(entry.key())?;
+            header(
+                w,
+                if version >= 11 {
+                    t::STREAM_LISTPACKS_3
+                } else {
+                    t::STREAM_LISTPACKS_2
+                },
+                key,
+            )?;
             write_stream(w, s, version)
         }
         None => Err(io::Error::other(
@@ -110,7 +135,7 @@ fn write_stream<W: Write>(w: &mut Writer<W>, s: &Stream, version: u16) -> io::Re
         .map(|(name, g)| GroupValue {
             name: name.to_vec(),
             last_id: g.last_id,
-            entries_read: g.entries_read,
+            entries_read: Some(g.entries_read),
             pending: g
                 .pel
                 .iter()
@@ -151,7 +176,10 @@ fn stream_from_value(v: StreamValue, limits: &Limits) -> Stream {
     s.max_deleted_id = v.max_deleted_id;
     s.entries_added = v.entries_added;
     for g in v.groups {
-        let mut group = ConsumerGroup::new(g.last_id, g.entries_read);
+        let entries_read = g
+            .entries_read
+            .unwrap_or_else(|| s.estimate_distance(g.last_id));
+        let mut group = ConsumerGroup::new(g.last_id, entries_read);
         let pel: std::collections::HashMap<StreamId, (i64, u64)> =
             g.pending.iter().map(|(id, t, c)| (*id, (*t, *c))).collect();
         for c in g.consumers {
@@ -192,7 +220,12 @@ fn write_list<W: Write>(w: &mut Writer<W>, l: &List) -> io::Result<()> {
     w.list_value(&refs)
 }
 
-fn write_set<W: Write>(w: &mut Writer<W>, key: &[u8], s: &Set, version: u16) -> io::Result<()> {
+fn write_set<W: Write>(
+    w: &mut Writer<W>,
+    key: Option<&[u8]>,
+    s: &Set,
+    version: u16,
+) -> io::Result<()> {
     if s.is_intset() {
         let mut members = Vec::with_capacity(s.len());
         s.for_each_elem(|e| {
@@ -201,24 +234,21 @@ fn write_set<W: Write>(w: &mut Writer<W>, key: &[u8], s: &Set, version: u16) -> 
             }
         });
         members.sort_unstable();
-        w.u8(t::SET_INTSET)?;
-        w.string(key)?;
+        header(w, t::SET_INTSET, key)?;
         return w.blob_value(&intset_blob(&members));
     }
     if s.is_listpack() && version >= 11 {
         let mut b = Builder::new();
         s.for_each(|m| b.push(m));
-        w.u8(t::SET_LISTPACK)?;
-        w.string(key)?;
+        header(w, t::SET_LISTPACK, key)?;
         return w.blob_value(&b.finish());
     }
-    w.u8(t::SET)?;
-    w.string(key)?;
+    header(w, t::SET, key)?;
     let members = s.to_vecs();
     w.set_value(members.len(), members.iter().map(Vec::as_slice))
 }
 
-fn write_zset<W: Write>(w: &mut Writer<W>, key: &[u8], z: &ZSet) -> io::Result<()> {
+fn write_zset<W: Write>(w: &mut Writer<W>, key: Option<&[u8]>, z: &ZSet) -> io::Result<()> {
     if z.encoding_name() == "listpack" {
         let mut b = Builder::new();
         let mut score_text = [0u8; 32];
@@ -227,12 +257,10 @@ fn write_zset<W: Write>(w: &mut Writer<W>, key: &[u8], z: &ZSet) -> io::Result<(
             let n = viator_protocol::format_double(score, &mut score_text);
             b.push(&score_text[..n]);
         });
-        w.u8(t::ZSET_LISTPACK)?;
-        w.string(key)?;
+        header(w, t::ZSET_LISTPACK, key)?;
         return w.blob_value(&b.finish());
     }
-    w.u8(t::ZSET_2)?;
-    w.string(key)?;
+    header(w, t::ZSET_2, key)?;
     // Highest rank first, as Redis, so that loading inserts at the head.
     let mut members: Vec<(Vec<u8>, f64)> = Vec::with_capacity(z.len());
     z.walk(z.len().saturating_sub(1), true, |m, s| {
@@ -245,7 +273,7 @@ fn write_zset<W: Write>(w: &mut Writer<W>, key: &[u8], z: &ZSet) -> io::Result<(
     )
 }
 
-fn write_hash<W: Write>(w: &mut Writer<W>, key: &[u8], h: &Hash) -> io::Result<()> {
+fn write_hash<W: Write>(w: &mut Writer<W>, key: Option<&[u8]>, h: &Hash) -> io::Result<()> {
     let min_expire = h.min_expire().map(|t| t as u64);
     match h.encoding_name() {
         "listpack" | "listpackex" => {
@@ -258,12 +286,15 @@ fn write_hash<W: Write>(w: &mut Writer<W>, key: &[u8], h: &Hash) -> io::Result<(
                     b.push_int(expire.unwrap_or(0));
                 }
             }
-            w.u8(if ex {
-                t::HASH_LISTPACK_EX
-            } else {
-                t::HASH_LISTPACK
-            })?;
-            w.string(key)?;
+            header(
+                w,
+                if ex {
+                    t::HASH_LISTPACK_EX
+                } else {
+                    t::HASH_LISTPACK
+                },
+                key,
+            )?;
             if ex {
                 w.hash_listpack_ex_value(min_expire, &b.finish())
             } else {
@@ -271,12 +302,15 @@ fn write_hash<W: Write>(w: &mut Writer<W>, key: &[u8], h: &Hash) -> io::Result<(
             }
         }
         _ => {
-            w.u8(if min_expire.is_some() {
-                t::HASH_METADATA
-            } else {
-                t::HASH
-            })?;
-            w.string(key)?;
+            header(
+                w,
+                if min_expire.is_some() {
+                    t::HASH_METADATA
+                } else {
+                    t::HASH
+                },
+                key,
+            )?;
             let fields: Vec<(Vec<u8>, Vec<u8>, Option<u64>)> = h
                 .iter()
                 .map(|(f, v, e)| (f.to_vec(), v.to_vec(), e.map(|t| t as u64)))

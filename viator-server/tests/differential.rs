@@ -1048,6 +1048,7 @@ scripts! {
     v84_bitmaps => "v84-bitmaps.txt",
     geo => "geo.txt",
     geo_errors => "geo-errors.txt",
+    dump_restore => "dump-restore.txt",
 }
 
 #[test]

@@ -21,8 +21,10 @@ pub struct GroupValue {
     pub name: Vec<u8>,
     /// Its last delivered ID.
     pub last_id: StreamId,
-    /// Its entries-read counter (-1: unknown).
-    pub entries_read: i64,
+    /// Its entries-read counter (-1: unknown); `None` in the first stream
+    /// format, which did not save it: the loader estimates it then, as
+    /// Redis does.
+    pub entries_read: Option<i64>,
     /// Its pending entries: ID, last delivery time (unix ms), delivery
     /// count. Each belongs to exactly one consumer.
     pub pending: Vec<(StreamId, i64, u64)>,
@@ -200,9 +202,9 @@ pub fn read_stream<R: Read>(r: &mut Reader<R>, rdbtype: u8) -> Result<StreamValu
         let name = r.bytes()?;
         let last_id = read_id(r)?;
         let entries_read = if rdbtype >= t::STREAM_LISTPACKS_2 {
-            r.length()? as i64
+            Some(r.length()? as i64)
         } else {
-            -1
+            None
         };
         let mut pel: BTreeMap<StreamId, (i64, u64, bool)> = BTreeMap::new();
         for _ in 0..r.length()? {
@@ -339,7 +341,7 @@ impl<W: Write> Writer<W> {
             self.string(&g.name)?;
             self.length(g.last_id.ms)?;
             self.length(g.last_id.seq)?;
-            self.length(g.entries_read as u64)?;
+            self.length(g.entries_read.unwrap_or(-1) as u64)?;
             self.length(g.pending.len() as u64)?;
             for (id, time, count) in &g.pending {
                 self.bytes(&id_bytes(*id))?;

@@ -69,15 +69,32 @@ impl Client {
     }
 
     pub fn read(&mut self) -> String {
+        show(&self.read_frame())
+    }
+
+    /// The next reply as a frame (binary bulks intact).
+    pub fn read_frame(&mut self) -> Frame {
         loop {
             if let Some(f) = parse_frame(&mut self.buf).expect("valid RESP") {
-                return show(&f);
+                return f;
             }
             let mut chunk = [0u8; 4096];
             let n = self.s.read(&mut chunk).expect("reply in time");
             assert!(n > 0, "connection closed");
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// Runs a command of binary arguments; its reply as a frame.
+    pub fn call(&mut self, args: &[&[u8]]) -> Frame {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.s.write_all(&out).unwrap();
+        self.read_frame()
     }
 
     pub fn cmd(&mut self, args: &[&str]) -> String {

@@ -7,6 +7,7 @@ use crate::command::CommandSpec;
 pub mod args;
 pub mod bitmap;
 pub mod debug;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -30,6 +31,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
         keys::COMMANDS,
+        dump::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
