@@ -68,6 +68,11 @@ pub fn write_key<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io
         w.u8(opcode::EXPIRETIME_MS)?;
         w.u64_le(at as u64)?;
     }
+    write_key_value(w, entry, version)
+}
+
+/// Writes `entry`'s type, key and value (the record after its opcodes).
+pub fn write_key_value<W: Write>(w: &mut Writer<W>, entry: &Entry, version: u16) -> io::Result<()> {
     write_typed(w, entry, version, Some(entry.key()))
 }
 

@@ -549,10 +549,11 @@ fn populate_big(c: &mut Client) {
     }
 }
 
-/// DUMP's payload as bytes.
+/// DUMP's payload as bytes (empty for nil).
 fn dump_of(c: &mut Client, key: &str) -> Vec<u8> {
     match c.call(&[b"DUMP", key.as_bytes()]) {
         viator_protocol::Frame::Bulk(b) => b.to_vec(),
+        viator_protocol::Frame::NullBulk | viator_protocol::Frame::Null => Vec::new(),
         other => panic!("DUMP {key}: {other:?}"),
     }
 }
@@ -665,5 +666,43 @@ fn restores_what_redis_dumps() {
         c.cmd(&["XINFO", "GROUPS", "stream"]),
         r.cmd(&["XINFO", "GROUPS", "stream"])
     );
+    server.shutdown();
+}
+
+/// Under an LRU policy a snapshot keeps each key's idle time, under an LFU
+/// one its counter (Redis's IDLE and FREQ opcodes); RESTORE's IDLETIME and
+/// FREQ set them.
+#[test]
+fn snapshots_keep_idle_times_and_frequencies() {
+    let dir = scratch("access");
+    let server = start_in(&dir, "maxmemory-policy allkeys-lru\n").unwrap();
+    let mut c = Client::new(&server);
+    let payload = dump_of(&mut c, "none").len();
+    assert_eq!(payload, 0, "no key, nil");
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK");
+    let p = dump_of(&mut c, "k");
+    assert_eq!(
+        common::show(&c.call(&[b"RESTORE", b"old", b"0", &p, b"IDLETIME", b"5000"])),
+        "+OK"
+    );
+    let idle: i64 = c.cmd(&["OBJECT", "IDLETIME", "old"])[1..].parse().unwrap();
+    assert!((5000..5010).contains(&idle), "{idle}");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK");
+    let idle: i64 = c.cmd(&["OBJECT", "IDLETIME", "old"])[1..].parse().unwrap();
+    assert!((5000..5010).contains(&idle), "after reload {idle}");
+    let fresh: i64 = c.cmd(&["OBJECT", "IDLETIME", "k"])[1..].parse().unwrap();
+    assert!(fresh < 5, "{fresh}");
+
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]),
+        "+OK"
+    );
+    assert_eq!(
+        common::show(&c.call(&[b"RESTORE", b"hot", b"0", &p, b"FREQ", b"77"])),
+        "+OK"
+    );
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot"]), ":77");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK");
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot"]), ":77");
     server.shutdown();
 }

@@ -100,6 +100,30 @@ pub enum LoadError {
     TooManyDatabases(usize),
 }
 
+/// The access clock of a key loaded or restored with `idle_s` (seconds
+/// since last access) or `freq` (an LFU counter), when the eviction policy
+/// keeps that kind of clock (Redis's objectSetLRUOrLFU); `None` leaves the
+/// key's fresh clock.
+pub fn access_clock(
+    store: &Store,
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+    now_ms: i64,
+) -> Option<u32> {
+    use viator_types::entry::CLOCK_MAX;
+    let policy = store.settings.maxmemory_policy();
+    match (freq, idle_s) {
+        (Some(f), _) if policy.is_lfu() => {
+            Some(((crate::clock::lfu_new(now_ms) >> 8) << 8) | u32::from(f))
+        }
+        (_, Some(secs)) if policy.is_lru() => {
+            let secs = secs.min(u64::from(CLOCK_MAX)) as u32;
+            Some(crate::clock::lru_clock(now_ms).wrapping_sub(secs) & CLOCK_MAX)
+        }
+        _ => None,
+    }
+}
+
 /// The encoding thresholds the configuration holds now.
 pub fn limits(store: &Store) -> Limits {
     let s = &store.settings;
@@ -148,7 +172,7 @@ pub fn save<W: Write>(
         let mut result = Ok(());
         ks.for_each(|e| {
             if result.is_ok() {
-                result = w.key(e);
+                result = write_entry(&mut w, e, store, now_ms);
                 keys += 1;
             }
         });
@@ -193,7 +217,8 @@ pub fn load<R: Read>(
                 key,
                 value,
                 expire_ms,
-                ..
+                idle_s,
+                freq,
             } => {
                 if expire_ms.is_some_and(|t| t < now_ms) {
                     stats.keys_expired += 1;
@@ -206,6 +231,17 @@ pub fn load<R: Read>(
                             return Err(LoadError::DuplicateKey { key, db });
                         }
                         ks.set(entry, false);
+                        if let Some(clock) = access_clock(store, idle_s, freq, now_ms)
+                            && let Some(mut e) = ks.lookup(
+                                &key,
+                                crate::keyspace::Lookup {
+                                    no_touch: true,
+                                    no_stats: true,
+                                },
+                            )
+                        {
+                            e.set_clock(clock);
+                        }
                         stats.keys_loaded += 1;
                     }
                     Ok(None) => stats.empty_keys_skipped += 1,
@@ -388,7 +424,7 @@ impl BackgroundSave {
                 .count();
             w.select_db(db as u64, total as u64, expires as u64)?;
             for e in shards.iter().flatten() {
-                w.key(e)?;
+                write_entry(&mut w, e, store, state.now_ms)?;
                 keys += 1;
             }
         }
@@ -396,6 +432,26 @@ impl BackgroundSave {
         w.finish()?;
         Ok(SaveStats { keys, bytes })
     }
+}
+
+/// Writes a key with the access information the eviction policy keeps
+/// (Redis's rdbSaveKeyValuePair: idle seconds under LRU, the counter under
+/// LFU, nothing otherwise).
+fn write_entry<W: Write>(
+    w: &mut FileWriter<W>,
+    e: &Entry,
+    store: &Store,
+    now_ms: i64,
+) -> std::io::Result<()> {
+    let policy = store.settings.maxmemory_policy();
+    let idle = policy
+        .is_lru()
+        .then(|| crate::clock::lru_idle_ms(e.clock(), now_ms) / 1000);
+    let freq = policy.is_lfu().then(|| {
+        let decay = store.settings.lfu_decay_time.load(Ordering::Relaxed);
+        crate::clock::lfu_decayed_counter(e.clock(), now_ms, decay).min(255) as u8
+    });
+    w.key_with_access(e, idle, freq)
 }
 
 fn write_aux<W: Write>(

@@ -215,6 +215,30 @@ impl<W: Write> FileWriter<W> {
         crate::objects::write_key(&mut self.w, entry, self.version)
     }
 
+    /// A key preceded by its access information, as Redis saves it under
+    /// an LRU policy (`idle_s`, seconds since last access) or an LFU one
+    /// (`freq`, the counter).
+    pub fn key_with_access(
+        &mut self,
+        entry: &viator_types::entry::Entry,
+        idle_s: Option<u64>,
+        freq: Option<u8>,
+    ) -> io::Result<()> {
+        if let Some(at) = entry.expire_ms() {
+            self.w.u8(opcode::EXPIRETIME_MS)?;
+            self.w.u64_le(at as u64)?;
+        }
+        if let Some(idle) = idle_s {
+            self.w.u8(opcode::IDLE)?;
+            self.w.length(idle)?;
+        }
+        if let Some(f) = freq {
+            self.w.u8(opcode::FREQ)?;
+            self.w.u8(f)?;
+        }
+        crate::objects::write_key_value(&mut self.w, entry, self.version)
+    }
+
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
         self.w.written()

@@ -3,9 +3,7 @@
 //! Redis and Viator both ways. The format work is `viator_persist::dump`.
 
 use viator_persist::dump;
-use viator_types::entry::CLOCK_MAX;
 
-use crate::clock;
 use crate::command::{CommandSpec, Ctx, KeySpec, acl, flags};
 use crate::errors;
 use crate::keyspace::Lookup;
@@ -147,19 +145,13 @@ fn restore(ctx: &mut Ctx<'_>) {
         entry.set_expire_ms(Some(ttl));
     }
     ks.set(entry, false);
-    // IDLETIME under an LRU policy, FREQ under an LFU one (Redis's
-    // objectSetLRUOrLFU); otherwise the key is new as any other.
-    let policy = ctx.store.settings.maxmemory_policy();
-    let clock = match (freq, idle) {
-        (Some(f), _) if policy.is_lfu() => {
-            Some(((clock::lfu_new(ctx.now_ms) >> 8) << 8) | f as u32)
-        }
-        (_, Some(secs)) if policy.is_lru() => {
-            let secs = secs.min(i64::from(CLOCK_MAX)) as u32;
-            Some(clock::lru_clock(ctx.now_ms).wrapping_sub(secs) & CLOCK_MAX)
-        }
-        _ => None,
-    };
+    // IDLETIME under an LRU policy, FREQ under an LFU one.
+    let clock = crate::snapshot::access_clock(
+        ctx.store,
+        idle.map(|v| v as u64),
+        freq.map(|v| v as u8),
+        ctx.now_ms,
+    );
     if let Some(c) = clock
         && let Some(mut e) = ks.lookup(key, QUIET)
     {
