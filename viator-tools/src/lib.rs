@@ -1,7 +1,14 @@
-//! Viator's command-line tools.
+//! Viator's command-line tools, each taking the flags of its Redis
+//! counterpart and printing what it prints.
 //!
-//! This crate will hold the binaries viator-cli, viator-benchmark,
-//! viator-check-vdb, viator-check-aof, viator-sentinel, viator-dump,
-//! viator-load and viator-shake, each taking the flags of its Redis
-//! counterpart. Until they land, Debian's `redis-cli` and `redis-benchmark`
-//! work against viator-server unchanged.
+//! Here now: `viator-check-vdb` (redis-check-rdb). To come:
+//! viator-cli, viator-benchmark, viator-check-aof, viator-sentinel,
+//! viator-dump, viator-load and viator-shake; until they land, Debian's
+//! `redis-cli` and `redis-benchmark` work against viator-server unchanged.
+
+#![warn(missing_docs)]
+
+pub mod check_vdb;
+
+/// The Redis version the tools speak for.
+pub const REDIS_VERSION: &str = "8.4.0";
