@@ -191,7 +191,8 @@ pub fn bgsave(shared: &Shared) -> Result<(), SaveInProgress> {
         .get()
         .and_then(std::sync::Weak::upgrade)
         .ok_or(SaveInProgress)?;
-    let frozen = snapshot::begin_background(&shared.store, now)?;
+    let opts = save_options(shared);
+    let frozen = snapshot::begin_background(&shared.store, &opts, now)?;
     let dirty_before = shared.store.dirty.load(Ordering::Relaxed);
     shared.rdb.bgsave_started_ms.store(now, Ordering::Relaxed);
     shared.rdb.last_bgsave_try_ms.store(now, Ordering::Relaxed);

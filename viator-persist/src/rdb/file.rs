@@ -194,6 +194,28 @@ impl<W: Write> FileWriter<W> {
         })
     }
 
+    /// A writer of records alone, with no header (and not to be finished):
+    /// key records encoded ahead of time, which [`FileWriter::records`]
+    /// later copies into a whole stream.
+    pub fn fragment(out: W, version: u16, compress: bool) -> FileWriter<W> {
+        FileWriter {
+            w: Writer::new(out, compress),
+            checksum: false,
+            version,
+        }
+    }
+
+    /// The underlying writer of a [`FileWriter::fragment`].
+    pub fn into_inner(self) -> W {
+        self.w.into_inner()
+    }
+
+    /// Copies records encoded by a [`FileWriter::fragment`] of the same
+    /// version into the stream.
+    pub fn records(&mut self, encoded: &[u8]) -> io::Result<()> {
+        self.w.bytes(encoded)
+    }
+
     /// An auxiliary field.
     pub fn aux(&mut self, name: &[u8], value: &[u8]) -> io::Result<()> {
         self.w.u8(opcode::AUX)?;
