@@ -10,9 +10,10 @@ use crate::objects::{Limits, entry_from_record, write_value};
 use crate::rdb::value::read_value;
 use crate::rdb::{RDB_VERSION, Reader, Writer};
 
-/// The payload of `entry`'s value.
-pub fn create(entry: &Entry) -> Vec<u8> {
-    let mut w = Writer::new(Vec::new(), true);
+/// The payload of `entry`'s value; `compress` is `rdbcompression` (long
+/// strings LZF-compressed), which Redis's DUMP follows too.
+pub fn create(entry: &Entry, compress: bool) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new(), compress);
     // Writing to memory cannot fail; an entry this version cannot write is
     // a bug, reported by an empty value rather than a panic.
     let _ = write_value(&mut w, entry, RDB_VERSION);
@@ -63,7 +64,7 @@ mod tests {
     fn payloads_round_trip_and_match_redis_bytes() {
         // Redis 7.x: DUMP of SET k "hello" with RDB version 12.
         let e = Entry::new_string(b"k", b"hello");
-        let p = create(&e);
+        let p = create(&e, true);
         assert_eq!(&p[..7], b"\x00\x05hello");
         assert_eq!(&p[7..9], &[12, 0]);
         assert!(verify(&p, false));
@@ -78,5 +79,9 @@ mod tests {
         let mut newer = p.clone();
         newer[7] = 13;
         assert!(!verify(&newer, true));
+        // rdbcompression no: long strings stay raw.
+        let long = Entry::new_string(b"k", &[b'a'; 100]);
+        assert_eq!(create(&long, false)[1], 100);
+        assert_eq!(create(&long, true)[1], 0xc3);
     }
 }

@@ -27,6 +27,12 @@ impl Drop for Redis {
 }
 
 fn start_redis() -> Redis {
+    start_redis_with(None)
+}
+
+/// A redis-server in a directory of its own, started on `snapshot` as its
+/// `dump.rdb` when given.
+fn start_redis_with(snapshot: Option<&[u8]>) -> Redis {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -34,6 +40,9 @@ fn start_redis() -> Redis {
         .port();
     let dir = std::env::temp_dir().join(format!("viator-rdb-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    if let Some(bytes) = snapshot {
+        std::fs::write(dir.join("dump.rdb"), bytes).unwrap();
+    }
     let child = Command::new("redis-server")
         .args([
             "--port",
@@ -380,33 +389,8 @@ fn redis_7_loads_what_viator_writes_as_rdb_10() {
     let file = w.finish().unwrap();
 
     // Redis starts on that file.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("viator-rdb10-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("dump.rdb"), &file).unwrap();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--appendonly", "no", "--dir", dir.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server on PATH");
-    let redis = Redis { child, port, dir };
-    let stream = (0..100)
-        .find_map(|_| {
-            std::thread::sleep(Duration::from_millis(50));
-            TcpStream::connect(("127.0.0.1", redis.port)).ok()
-        })
+    let redis = start_redis_with(Some(&file));
+    let stream = TcpStream::connect(("127.0.0.1", redis.port))
         .expect("redis-server started on Viator's file");
     let mut conn = (stream.try_clone().unwrap(), BufReader::new(stream));
     assert_eq!(

@@ -293,10 +293,18 @@ fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) 
     if client.user.is_none() && f & flags::NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".to_string());
     }
-    // After a failed background save, writes (and PING, as Redis) are
-    // refused while `stop-writes-on-bgsave-error` says so.
-    if (f & flags::WRITE != 0 || cmd.full_name.as_ref() == "ping")
-        && crate::persistence::writes_refused(shared)
+    // After a failed background save, writes (PING too, and an EXEC whose
+    // queue writes, as Redis's processCommand) are refused while
+    // `stop-writes-on-bgsave-error` says so. The state is checked first:
+    // one atomic load on every command otherwise.
+    if crate::persistence::writes_refused(shared)
+        && (f & flags::WRITE != 0
+            || cmd.full_name.as_ref() == "ping"
+            || (cmd.spec.name == "exec"
+                && client
+                    .multi
+                    .as_ref()
+                    .is_some_and(|m| m.flags & flags::WRITE != 0)))
     {
         return Some(crate::persistence::MISCONF.to_string());
     }

@@ -402,6 +402,8 @@ impl Shared {
             .store(cfg.lfu_decay_time(), Ordering::Relaxed);
         s.active_expire_effort
             .store(cfg.active_expire_effort(), Ordering::Relaxed);
+        s.rdb_compression
+            .store(cfg.rdbcompression(), Ordering::Relaxed);
         s.list_max_listpack_size
             .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);
         s.list_compress_depth

@@ -512,6 +512,24 @@ fn a_failed_bgsave_stops_writes_until_a_save_succeeds() {
     assert_eq!(c.cmd(&["MULTI"]), "+OK");
     assert!(c.cmd(&["INCR", "n"]).starts_with("-MISCONF"));
     assert!(c.cmd(&["EXEC"]).starts_with("-EXECABORT"));
+    // A transaction queued before the failure is refused at EXEC.
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
+        "+OK"
+    );
+    let mut t = Client::new(&server);
+    assert_eq!(t.cmd(&["MULTI"]), "+OK");
+    assert_eq!(t.cmd(&["SET", "q", "1"]), "+QUEUED");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]),
+        "+OK"
+    );
+    let aborted = t.cmd(&["EXEC"]);
+    assert!(
+        aborted.starts_with("-EXECABORT Transaction discarded because of: MISCONF"),
+        "{aborted}"
+    );
+    assert_eq!(c.cmd(&["EXISTS", "q"]), ":0");
     // Turning the option off lets writes through.
     assert_eq!(
         c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
@@ -601,6 +619,28 @@ fn dump_and_restore_round_trip_every_type() {
             "-ERR DUMP payload version or checksum are wrong"
         );
     }
+    // A RESTORE refused with BUSYKEY changes nothing, so a WATCH of the
+    // key holds.
+    let mut w = Client::new(&server);
+    assert_eq!(w.cmd(&["WATCH", "str"]), "+OK");
+    let payload = dump_of(&mut c, "str");
+    let busy = c.call(&[b"RESTORE", b"str", b"0", &payload]);
+    assert_eq!(
+        common::show(&busy),
+        "-BUSYKEY Target key name already exists."
+    );
+    assert_eq!(w.cmd(&["MULTI"]), "+OK");
+    assert_eq!(w.cmd(&["GET", "str"]), "+QUEUED");
+    assert_eq!(w.cmd(&["EXEC"]), "[\"hello\"]");
+    // DUMP follows rdbcompression, as Redis's does.
+    assert_eq!(c.cmd(&["SET", "long", &"a".repeat(100)]), "+OK");
+    assert_eq!(dump_of(&mut c, "long")[1], 0xc3, "LZF");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), "+OK");
+    assert_eq!(
+        dump_of(&mut c, "long")[1..3],
+        [0x40, 100],
+        "raw, 14-bit length"
+    );
     // Field TTLs travel with the hash.
     let ttls = c.cmd(&["HPTTL", "copy:hash", "FIELDS", "2", "f", "g"]);
     assert!(

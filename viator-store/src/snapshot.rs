@@ -522,3 +522,24 @@ fn write_aux<W: Write>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_background_save_at_a_time() {
+        let store = Store::new(Default::default());
+        let opts = SaveOptions::default();
+        let first = begin_background(&store, &opts, 0).unwrap();
+        assert_eq!(
+            begin_background(&store, &opts, 0).unwrap_err(),
+            SaveInProgress
+        );
+        first.write(&store, Vec::new(), &opts).unwrap();
+        let again = begin_background(&store, &opts, 0).unwrap();
+        abort_background(&store);
+        drop(again);
+        assert!(begin_background(&store, &opts, 0).is_ok());
+    }
+}

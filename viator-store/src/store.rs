@@ -189,6 +189,9 @@ pub struct Settings {
     pub zset_max_listpack_entries: AtomicU64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: AtomicU64,
+    /// `rdbcompression`: LZF-compress long strings in snapshots and DUMP
+    /// payloads.
+    pub rdb_compression: AtomicBool,
     /// `stream-node-max-entries`: the most entries of one stream node (0:
     /// no limit).
     pub stream_node_max_entries: AtomicU64,
@@ -221,6 +224,7 @@ impl Default for Settings {
             set_max_listpack_value: AtomicU64::new(64),
             zset_max_listpack_entries: AtomicU64::new(128),
             zset_max_listpack_value: AtomicU64::new(64),
+            rdb_compression: AtomicBool::new(true),
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
             hll_sparse_max_bytes: AtomicU64::new(3000),

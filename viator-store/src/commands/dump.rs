@@ -2,6 +2,8 @@
 //! the RDB format with Redis's payload footer, so payloads move between
 //! Redis and Viator both ways. The format work is `viator_persist::dump`.
 
+use std::sync::atomic::Ordering;
+
 use viator_persist::dump;
 
 use crate::command::{CommandSpec, Ctx, KeySpec, acl, flags};
@@ -56,7 +58,8 @@ pub const COMMANDS: &[CommandSpec] = &[
 fn dump_command(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    let payload = ks.read(key).map(|e| dump::create(&e));
+    let compress = ctx.store.settings.rdb_compression.load(Ordering::Relaxed);
+    let payload = ks.read(key).map(|e| dump::create(&e, compress));
     drop(ks);
     match payload {
         Some(p) => ctx.out.bulk(&p),
@@ -105,7 +108,9 @@ fn restore(ctx: &mut Ctx<'_>) {
     }
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
-    if !replace && ks.write(key).is_some() {
+    // lookupKeyWrite: a key that stays as it is (BUSYKEY) is no change for
+    // WATCH.
+    if !replace && ks.lookup(key, Lookup::WRITE).is_some() {
         drop(ks);
         ctx.out.error("BUSYKEY Target key name already exists.");
         return;
