@@ -81,7 +81,7 @@ mod tests {
         assert!(!verify(&newer, true));
         // rdbcompression no: long strings stay raw.
         let long = Entry::new_string(b"k", &[b'a'; 100]);
-        assert_eq!(create(&long, false)[1], 100);
+        assert_eq!(create(&long, false)[1..3], [0x40, 100]);
         assert_eq!(create(&long, true)[1], 0xc3);
     }
 }
