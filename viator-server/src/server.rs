@@ -404,6 +404,8 @@ impl Shared {
             .store(cfg.active_expire_effort(), Ordering::Relaxed);
         s.rdb_compression
             .store(cfg.rdbcompression(), Ordering::Relaxed);
+        s.lazyfree_lazy_expire
+            .store(cfg.lazyfree_lazy_expire(), Ordering::Relaxed);
         s.list_max_listpack_size
             .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);
         s.list_compress_depth

@@ -158,7 +158,11 @@ impl Store {
             now_ms: now_us / 1000,
         };
         let outermost = crate::blocking::enter_call();
-        handler(&mut ctx);
+        if self.propagation.is_active() {
+            self.call_propagating(cmd, handler, &mut ctx);
+        } else {
+            handler(&mut ctx);
+        }
         crate::blocking::leave_call();
         if outermost && self.blocking.has_ready() {
             self.serve_ready(host);
@@ -180,5 +184,23 @@ impl Store {
             cmd.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }
         ended
+    }
+
+    /// Runs a handler while a sink listens: a unit's first call locks what
+    /// the unit needs (see [`crate::propagate`]) and feeds the unit before
+    /// letting go.
+    fn call_propagating(&self, cmd: &Command, handler: crate::command::Handler, ctx: &mut Ctx<'_>) {
+        let starts_unit = crate::propagate::enter();
+        let _unwind = crate::propagate::UnwindGuard;
+        let locks = if starts_unit {
+            self.lock_unit(cmd, ctx.args, ctx.client.db, ctx.now_ms)
+        } else {
+            Vec::new()
+        };
+        handler(ctx);
+        if let Some(unit) = crate::propagate::leave(cmd, ctx.args, ctx.client.db) {
+            self.feed_unit(&unit);
+        }
+        drop(locks);
     }
 }

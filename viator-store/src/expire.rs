@@ -29,8 +29,14 @@ pub struct CycleReport {
 }
 
 /// Looks at up to `n` expire-set slots of `shard` from its cursor and
-/// deletes the keys whose time is up. Returns (ids looked at, keys deleted).
-fn sweep(shard: &mut Shard, n: usize, now_ms: i64) -> (usize, usize) {
+/// deletes the keys whose time is up, telling `deleted` each key's name.
+/// Returns (ids looked at, keys deleted).
+fn sweep(
+    shard: &mut Shard,
+    n: usize,
+    now_ms: i64,
+    deleted: &mut dyn FnMut(&[u8]),
+) -> (usize, usize) {
     let cap = shard.expires.capacity();
     if cap == 0 {
         return (0, 0);
@@ -69,6 +75,7 @@ fn sweep(shard: &mut Shard, n: usize, now_ms: i64) -> (usize, usize) {
             if let Some(e) = shard.table.at(slot) {
                 let h = hash_key(e.key());
                 if ExpireSet::matches(id, h) {
+                    deleted(e.key());
                     shard.table.remove_at(slot);
                     shard.expires.remove(h);
                     expired += 1;
@@ -178,7 +185,10 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
                     if shard.expires.is_empty() {
                         break;
                     }
-                    sweep(&mut shard, per_loop, clock::now_ms())
+                    // Propagated under the shard's lock, as commands are.
+                    sweep(&mut shard, per_loop, clock::now_ms(), &mut |key| {
+                        store.propagate_expired(db, key)
+                    })
                 };
                 report.sampled += looked;
                 report.expired += expired;

@@ -195,6 +195,11 @@ impl<'a> Keyspace<'a> {
             return true;
         }
         if expired {
+            if self.store.propagation.is_active()
+                && let Some(e) = shard.table.at(slot)
+            {
+                self.store.propagate_expired(self.db, e.key());
+            }
             shard.table.remove_at(slot);
             shard.expires.remove(hash);
             self.store

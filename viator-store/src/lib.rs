@@ -29,6 +29,7 @@ mod exec;
 pub mod expire;
 mod keyspace;
 pub mod latency;
+pub mod propagate;
 pub mod snapshot;
 mod store;
 pub mod watch;

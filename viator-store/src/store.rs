@@ -201,6 +201,9 @@ pub struct Settings {
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past
     /// this becomes dense.
     pub hll_sparse_max_bytes: AtomicU64,
+    /// `lazyfree-lazy-expire`: a key deleted because its time was up is
+    /// propagated as `UNLINK` instead of `DEL`.
+    pub lazyfree_lazy_expire: AtomicBool,
 }
 
 impl Default for Settings {
@@ -227,6 +230,7 @@ impl Default for Settings {
             rdb_compression: AtomicBool::new(true),
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
+            lazyfree_lazy_expire: AtomicBool::new(false),
             hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
@@ -326,6 +330,8 @@ pub struct Store {
     pub watches: crate::watch::Watches,
     /// The background snapshot in progress, if any.
     pub(crate) cow: crate::snapshot::Cow,
+    /// Where writes propagate (the AOF), if anywhere.
+    pub propagation: crate::propagate::Propagation,
     commands: CommandTable,
 }
 
@@ -345,6 +351,7 @@ impl Store {
             blocking: Default::default(),
             watches: Default::default(),
             cow: Default::default(),
+            propagation: Default::default(),
             commands: CommandTable::builtin(),
         }
     }
@@ -393,6 +400,7 @@ impl Store {
     /// Adds `n` to the count of changes since the last save.
     pub fn add_dirty(&self, n: u64) {
         self.dirty.fetch_add(n, Ordering::Relaxed);
+        crate::propagate::count_dirty(n);
     }
 
     /// Number of keys in database `db` (locks each shard in turn).
