@@ -13,12 +13,25 @@ use crate::rdb::{RDB_VERSION, Reader, Writer};
 /// The payload of `entry`'s value; `compress` is `rdbcompression` (long
 /// strings LZF-compressed), which Redis's DUMP follows too.
 pub fn create(entry: &Entry, compress: bool) -> Vec<u8> {
+    create_version(entry, compress, RDB_VERSION)
+}
+
+/// [`create`] in RDB `version` (10 for Redis 7.0, 11 for 7.2) when the
+/// value fits it, else in the current version (a hash with field expire
+/// times needs 12).
+pub fn create_version(entry: &Entry, compress: bool, version: u16) -> Vec<u8> {
+    let mut version = version.min(RDB_VERSION);
     let mut w = Writer::new(Vec::new(), compress);
-    // Writing to memory cannot fail; an entry this version cannot write is
-    // a bug, reported by an empty value rather than a panic.
-    let _ = write_value(&mut w, entry, RDB_VERSION);
+    if write_value(&mut w, entry, version).is_err() {
+        version = RDB_VERSION;
+        w = Writer::new(Vec::new(), compress);
+        // Writing to memory cannot fail; an entry the current version
+        // cannot write is a bug, reported by an empty value rather than a
+        // panic.
+        let _ = write_value(&mut w, entry, version);
+    }
     let mut out = w.into_inner();
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     let crc = crate::crc::crc64(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out

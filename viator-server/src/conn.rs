@@ -241,6 +241,9 @@ impl<'s> Conn<'s> {
                 .last_interaction_ms
                 .store(now_us / 1000, Ordering::Relaxed);
             let step = self.process(shared, &mut rbuf, now_us);
+            // Under `appendfsync always`, the batch's writes reach the disk
+            // before its replies leave (one cheap check otherwise).
+            crate::aof::sync_before_reply(shared);
             if !self.out.is_empty() {
                 let wrote = self.out.len();
                 stream.write_all(self.out.buffer_mut()).await?;
@@ -432,6 +435,9 @@ impl<'s> Conn<'s> {
         let mut open = true;
         let go_on = loop {
             if let Some(d) = slot.take() {
+                // Served by another client's write on another thread: what
+                // it propagated is on disk before this reply goes out too.
+                crate::aof::sync_everything(shared);
                 self.out.raw(&d.reply);
                 shared.stats.count_errors(d.errors);
                 break true;

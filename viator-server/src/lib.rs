@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod alloc;
+pub mod aof;
 pub mod config;
 pub mod log;
 

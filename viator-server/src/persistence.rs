@@ -58,6 +58,7 @@ fn save_options(shared: &Shared) -> SaveOptions {
         compress: cfg.rdbcompression(),
         checksum: cfg.rdbchecksum(),
         used_memory: crate::alloc::allocated().unwrap_or(0) as u64,
+        version: cfg.num(crate::config::Opt::RdbVersion) as u16,
         ..SaveOptions::default()
     }
 }
@@ -256,7 +257,7 @@ pub fn bgsave_in_progress(shared: &Shared) -> bool {
 /// within its number of seconds, but not sooner than 5 seconds after a
 /// failed one (`CONFIG_BGSAVE_RETRY_DELAY`).
 pub fn cron(shared: &Shared) {
-    if bgsave_in_progress(shared) {
+    if bgsave_in_progress(shared) || shared.aof.rewriting() {
         return;
     }
     if shared.rdb.bgsave_scheduled.swap(false, Ordering::Relaxed) {

@@ -296,6 +296,8 @@ pub struct Shared {
     pub(crate) listeners: Mutex<Vec<Arc<ListenerSlot>>>,
     /// Snapshot state for INFO persistence, SAVE, LASTSAVE.
     pub rdb: crate::persistence::RdbState,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
     /// This state's own `Arc`, for the accept loops CONFIG SET starts.
     pub(crate) this: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -406,6 +408,12 @@ impl Shared {
             .store(cfg.rdbcompression(), Ordering::Relaxed);
         s.lazyfree_lazy_expire
             .store(cfg.lazyfree_lazy_expire(), Ordering::Relaxed);
+        s.rdb_version
+            .store(cfg.num(Opt::RdbVersion) as u16, Ordering::Relaxed);
+        self.aof.configure(
+            cfg.appendfsync(),
+            cfg.bool(crate::config::Opt::AofTimestampEnabled),
+        );
         s.list_max_listpack_size
             .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);
         s.list_compress_depth
@@ -809,11 +817,20 @@ impl Server {
             listeners: Mutex::new(Vec::new()),
             this: std::sync::OnceLock::new(),
             rdb: crate::persistence::RdbState::new(),
+            aof: crate::aof::Aof::new(),
         });
         let _ = shared.this.set(Arc::downgrade(&shared));
         shared.apply_config();
         // The dataset is in place before the first client connects.
-        let load_log = crate::persistence::load_file(&shared, false).map_err(StartError::Other)?;
+        // With the AOF on, it is the dataset and the snapshot is not read
+        // (Redis's loadDataFromDisk).
+        let load_log = if shared.config.read().appendonly() {
+            crate::aof::load(&shared).map_err(StartError::Other)?;
+            crate::aof::open_on_start(&shared).map_err(StartError::Other)?;
+            Vec::new()
+        } else {
+            crate::persistence::load_file(&shared, false).map_err(StartError::Other)?
+        };
         let mut threads = Vec::new();
         for (i, mut rx) in worker_rx.into_iter().enumerate() {
             let shared = shared.clone();
@@ -960,6 +977,7 @@ async fn cron(shared: Arc<Shared>) {
         }
         shared.clients.close_idle(&shared);
         crate::persistence::cron(&shared);
+        crate::aof::cron(&shared);
         shared.note_memory_peak(shared.used_memory());
         if last_sample.elapsed() >= Duration::from_millis(100) {
             let elapsed = last_sample.elapsed().as_secs_f64();

@@ -74,6 +74,9 @@ pub struct LoadStats {
     pub keys_expired: u64,
     /// Keys dropped because they held an empty value.
     pub empty_keys_skipped: u64,
+    /// Bytes of the snapshot, checksum included: where an AOF's commands
+    /// start after its RDB preamble.
+    pub bytes: u64,
 }
 
 /// Why a snapshot could not be loaded.
@@ -206,7 +209,10 @@ pub fn load<R: Read>(
             Err(e) => return Err(format(&r, e)),
         };
         match record {
-            Record::Eof => return Ok(stats),
+            Record::Eof => {
+                stats.bytes = r.offset();
+                return Ok(stats);
+            }
             Record::SelectDb(n) => {
                 db = usize::try_from(n).unwrap_or(usize::MAX);
                 if db >= store.db_count() {
@@ -386,6 +392,19 @@ pub fn begin_background(
     opts: &SaveOptions,
     now_ms: i64,
 ) -> Result<BackgroundSave, SaveInProgress> {
+    begin_background_then(store, opts, now_ms, || ()).map(|(save, ())| save)
+}
+
+/// [`begin_background`] that also runs `at_freeze` at the frozen instant,
+/// with every shard still locked: no command runs between the two, so
+/// what `at_freeze` starts (an AOF rewrite's new incremental file) sees
+/// exactly the writes after the frozen dataset. Returns what it returned.
+pub fn begin_background_then<T>(
+    store: &Store,
+    opts: &SaveOptions,
+    now_ms: i64,
+    at_freeze: impl FnOnce() -> T,
+) -> Result<(BackgroundSave, T), SaveInProgress> {
     let all: Vec<usize> = (0..store.db_count()).collect();
     let views = Keyspace::lock_dbs(store, &all, now_ms);
     if store.cow.is_active() {
@@ -404,8 +423,9 @@ pub fn begin_background(
     });
     *store.cow.state.lock() = Some(state.clone());
     store.cow.active.store(true, Ordering::Release);
+    let t = at_freeze();
     drop(views);
-    Ok(BackgroundSave { state })
+    Ok((BackgroundSave { state }, t))
 }
 
 /// Ends a background save that will not be written (its thread could not

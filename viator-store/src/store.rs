@@ -201,6 +201,10 @@ pub struct Settings {
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past
     /// this becomes dense.
     pub hll_sparse_max_bytes: AtomicU64,
+    /// `rdb-version` (a Viator option): the RDB version snapshots, AOF
+    /// bases and DUMP payloads are written in: 12 (Redis 7.4 to 8.4), 11
+    /// (7.2) or 10 (7.0) for older servers to read.
+    pub rdb_version: std::sync::atomic::AtomicU16,
     /// `lazyfree-lazy-expire`: a key deleted because its time was up is
     /// propagated as `UNLINK` instead of `DEL`.
     pub lazyfree_lazy_expire: AtomicBool,
@@ -230,6 +234,7 @@ impl Default for Settings {
             rdb_compression: AtomicBool::new(true),
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
+            rdb_version: std::sync::atomic::AtomicU16::new(12),
             lazyfree_lazy_expire: AtomicBool::new(false),
             hll_sparse_max_bytes: AtomicU64::new(3000),
         }

@@ -171,6 +171,10 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// must not stop (unless FORCE).
 pub fn prepare_shutdown(shared: &Shared, nosave: bool, save: bool) -> bool {
     crate::log::warning("User requested shutdown...");
+    if shared.aof.enabled() {
+        crate::log::notice("Calling fsync() on the AOF file.");
+        crate::aof::flush_all(shared);
+    }
     if save || (!nosave && !shared.config.read().save_params().is_empty()) {
         crate::log::notice("Saving the final RDB snapshot before exiting.");
         if crate::persistence::save_now(shared).is_err() {

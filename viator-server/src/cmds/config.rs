@@ -140,7 +140,7 @@ fn set(ctx: &mut Ctx<'_>) {
     if let Some(opt) = changes
         .options()
         .iter()
-        .find(|o| turns_on_missing_feature(&cfg, **o))
+        .find(|o| !o.def().implemented && turns_on_missing_feature(&cfg, **o))
     {
         let err = ConfigSetError::apply_failed(*opt, "not supported by Viator yet");
         cfg.revert(&changes);
@@ -217,19 +217,66 @@ fn set(ctx: &mut Ctx<'_>) {
     if changes.contains(Opt::Loglevel) || changes.contains(Opt::Logfile) {
         crate::log::apply_config(&cfg);
     }
+    let appendonly = changes.contains(Opt::Appendonly).then(|| cfg.appendonly());
     drop(cfg);
     shared.apply_config();
+    match appendonly {
+        Some(true)
+            if !shared.aof.enabled()
+                && !shared
+                    .aof
+                    .rewrite_scheduled
+                    .load(std::sync::atomic::Ordering::Relaxed) =>
+        {
+            // Redis's startAppendOnly: the AOF starts with a rewrite.
+            if ctx.client.no_block {
+                shared
+                    .aof
+                    .rewrite_scheduled
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                crate::log::notice(
+                    "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.",
+                );
+            } else {
+                match crate::aof::rewrite_background(shared, true) {
+                    Ok(()) => {}
+                    Err(crate::aof::RewriteError::Busy | crate::aof::RewriteError::InProgress) => {
+                        shared
+                            .aof
+                            .rewrite_scheduled
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        crate::log::notice(
+                            "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.",
+                        );
+                    }
+                    Err(crate::aof::RewriteError::Failed) => {
+                        crate::log::warning(
+                            "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.",
+                        );
+                        shared.config.write().revert(&changes);
+                        ctx.out.error("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Failed to enable AOF");
+                        return;
+                    }
+                }
+            }
+        }
+        Some(false) => {
+            shared
+                .aof
+                .rewrite_scheduled
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+            crate::aof::stop(shared);
+        }
+        _ => {}
+    }
     ctx.out.ok();
 }
 
 /// Whether `opt`'s new value asks for a feature Viator does not have yet:
-/// eviction (`maxmemory`), snapshots (`save`), the AOF (`appendonly`),
-/// keyspace notifications, replication.
+/// eviction (`maxmemory`), keyspace notifications, replication.
 fn turns_on_missing_feature(cfg: &crate::config::Config, opt: Opt) -> bool {
     match opt {
         Opt::Maxmemory => cfg.maxmemory() != 0,
-        Opt::Save => !cfg.save_params().is_empty(),
-        Opt::Appendonly => cfg.appendonly(),
         Opt::NotifyKeyspaceEvents => cfg.notify_keyspace_events() != 0,
         Opt::Replicaof => cfg.replicaof().is_some(),
         _ => false,

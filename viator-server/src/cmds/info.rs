@@ -572,25 +572,80 @@ fn persistence(out: &mut String, shared: &Shared) {
         "{}",
         rdb.last_load_keys_loaded.load(Ordering::Relaxed)
     );
-    // The append-only file is not implemented yet: it is off whatever
-    // `appendonly` says.
+    let aof = &shared.aof;
+    let enabled = shared.config.read().appendonly();
+    field!(out, "aof_enabled", "{}", u8::from(enabled));
+    let rewrite_started = aof.rewrite_started_ms.load(Ordering::Relaxed);
+    field!(
+        out,
+        "aof_rewrite_in_progress",
+        "{}",
+        u8::from(rewrite_started != 0)
+    );
+    let scheduled = u8::from(aof.rewrite_scheduled.load(Ordering::Relaxed));
+    field!(out, "aof_rewrite_scheduled", "{scheduled}");
+    field!(
+        out,
+        "aof_last_rewrite_time_sec",
+        "{}",
+        aof.last_rewrite_secs.load(Ordering::Relaxed)
+    );
+    let current = if rewrite_started == 0 {
+        -1
+    } else {
+        (viator_store::clock::now_ms() - rewrite_started) / 1000
+    };
+    field!(out, "aof_current_rewrite_time_sec", "{current}");
+    let status = |failed: bool| if failed { "err" } else { "ok" };
+    field!(
+        out,
+        "aof_last_bgrewrite_status",
+        "{}",
+        status(aof.last_rewrite_failed.load(Ordering::Relaxed))
+    );
+    field!(
+        out,
+        "aof_rewrites",
+        "{}",
+        aof.rewrites.load(Ordering::Relaxed)
+    );
+    field!(
+        out,
+        "aof_rewrites_consecutive_failures",
+        "{}",
+        aof.consecutive_failures.load(Ordering::Relaxed)
+    );
+    field!(
+        out,
+        "aof_last_write_status",
+        "{}",
+        status(aof.write_failed())
+    );
     fixed(
         out,
         &[
-            ("aof_enabled", "0"),
-            ("aof_rewrite_in_progress", "0"),
-            ("aof_rewrite_scheduled", "0"),
-            ("aof_last_rewrite_time_sec", "-1"),
-            ("aof_current_rewrite_time_sec", "-1"),
-            ("aof_last_bgrewrite_status", "ok"),
-            ("aof_rewrites", "0"),
-            ("aof_rewrites_consecutive_failures", "0"),
-            ("aof_last_write_status", "ok"),
             ("aof_last_cow_size", "0"),
             ("module_fork_in_progress", "0"),
             ("module_fork_last_cow_size", "0"),
         ],
     );
+    if enabled {
+        field!(out, "aof_current_size", "{}", aof.current_size());
+        field!(
+            out,
+            "aof_base_size",
+            "{}",
+            aof.base_size.load(Ordering::Relaxed)
+        );
+        field!(out, "aof_pending_rewrite", "{scheduled}");
+        field!(out, "aof_buffer_length", "{}", aof.buffer_len());
+        // The writer thread fsyncs in line: nothing waits for another
+        // thread, and no fsync is ever postponed.
+        fixed(
+            out,
+            &[("aof_pending_bio_fsync", "0"), ("aof_delayed_fsync", "0")],
+        );
+    }
 }
 
 fn threads(out: &mut String, shared: &Shared) {

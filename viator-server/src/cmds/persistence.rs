@@ -1,5 +1,5 @@
-//! SAVE, BGSAVE and LASTSAVE (Redis's `rdb.c` commands); the work is in
-//! `crate::persistence`.
+//! SAVE, BGSAVE and LASTSAVE (Redis's `rdb.c` commands) and BGREWRITEAOF;
+//! the work is in `crate::persistence` and `crate::aof`.
 
 use std::sync::atomic::Ordering;
 
@@ -33,6 +33,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "[SCHEDULE@3.2.2]",
         history: &[("3.2.2", "Added the `SCHEDULE` option.")],
         handler: Some(bgsave),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: flags::NO_ASYNC_LOADING | flags::ADMIN | flags::NOSCRIPT,
+        group: "server",
+        summary: "Asynchronously rewrites the append-only file to disk.",
+        since: "1.0.0",
+        complexity: "O(1)",
+        handler: Some(bgrewriteaof),
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -79,6 +90,15 @@ fn bgsave(ctx: &mut Ctx<'_>) {
         ctx.out.error(IN_PROGRESS);
         return;
     }
+    if shared.aof.rewriting() {
+        if schedule {
+            shared.rdb.bgsave_scheduled.store(true, Ordering::Relaxed);
+            ctx.out.simple("Background saving scheduled");
+        } else {
+            ctx.out.error("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+        return;
+    }
     // Inside MULTI the dataset is locked by the transaction: the save waits
     // for the cron, as Redis's `server.in_exec` case.
     if ctx.client.no_block {
@@ -96,4 +116,41 @@ fn bgsave(ctx: &mut Ctx<'_>) {
 fn lastsave(ctx: &mut Ctx<'_>) {
     let ms = ctx.store.lastsave_ms.load(Ordering::Relaxed);
     ctx.out.int(ms / 1000);
+}
+
+fn bgrewriteaof(ctx: &mut Ctx<'_>) {
+    let shared = Shared::from_host(ctx.host);
+    if shared.aof.rewriting() {
+        ctx.out
+            .error("ERR Background append only file rewriting already in progress");
+        return;
+    }
+    // A background save running, or a transaction holding the dataset:
+    // the cron starts it later, as Redis's `aof_rewrite_scheduled`.
+    let scheduled = || {
+        shared.aof.rewrite_scheduled.store(true, Ordering::Relaxed);
+        shared.aof.consecutive_failures.store(0, Ordering::Relaxed);
+    };
+    if ctx.client.no_block || persistence::bgsave_in_progress(shared) {
+        scheduled();
+        ctx.out
+            .simple("Background append only file rewriting scheduled");
+        return;
+    }
+    match crate::aof::rewrite_background(shared, false) {
+        Ok(()) => ctx
+            .out
+            .simple("Background append only file rewriting started"),
+        Err(crate::aof::RewriteError::InProgress) => ctx
+            .out
+            .error("ERR Background append only file rewriting already in progress"),
+        Err(crate::aof::RewriteError::Busy) => {
+            scheduled();
+            ctx.out
+                .simple("Background append only file rewriting scheduled");
+        }
+        Err(crate::aof::RewriteError::Failed) => ctx.out.error(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        ),
+    }
 }

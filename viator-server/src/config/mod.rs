@@ -371,6 +371,11 @@ impl Config {
         PathBuf::from(value::os_str(self.str_opt(Opt::Dbfilename).unwrap_or(b"")))
     }
 
+    /// The AOF directory: `appenddirname` in `dir`.
+    pub fn aof_dir(&self) -> PathBuf {
+        self.dir().join(self.appenddirname())
+    }
+
     /// `loglevel`.
     pub fn loglevel(&self) -> crate::log::Level {
         crate::log::Level::from_index(self.enum_value(Opt::Loglevel))

@@ -501,19 +501,19 @@ option_table! {
     SetProcTitle: "set-proc-title", None, I, boolean(true), false;
     DynamicHz: "dynamic-hz", None, M, boolean(true), false;
     LazyfreeLazyEviction: "lazyfree-lazy-eviction", None, DBG | M, boolean(false), false;
-    LazyfreeLazyExpire: "lazyfree-lazy-expire", None, DBG | M, boolean(false), false;
+    LazyfreeLazyExpire: "lazyfree-lazy-expire", None, DBG | M, boolean(false), true;
     LazyfreeLazyServerDel: "lazyfree-lazy-server-del", None, DBG | M, boolean(false), false;
     LazyfreeLazyUserDel: "lazyfree-lazy-user-del", None, DBG | M, boolean(false), false;
     LazyfreeLazyUserFlush: "lazyfree-lazy-user-flush", None, DBG | M, boolean(false), false;
     ReplDisableTcpNodelay: "repl-disable-tcp-nodelay", None, M, boolean(false), false;
     ReplDisklessSync: "repl-diskless-sync", None, DBG | M, boolean(true), false;
     AofRewriteIncrementalFsync: "aof-rewrite-incremental-fsync", None, M, boolean(true), false;
-    NoAppendfsyncOnRewrite: "no-appendfsync-on-rewrite", None, M, boolean(false), false;
+    NoAppendfsyncOnRewrite: "no-appendfsync-on-rewrite", None, M, boolean(false), true;
     ClusterRequireFullCoverage: "cluster-require-full-coverage", None, M, boolean(true), false;
     RdbSaveIncrementalFsync: "rdb-save-incremental-fsync", None, M, boolean(true), false;
-    AofLoadTruncated: "aof-load-truncated", None, M, boolean(true), false;
+    AofLoadTruncated: "aof-load-truncated", None, M, boolean(true), true;
     AofUseRdbPreamble: "aof-use-rdb-preamble", None, M, boolean(true), false;
-    AofTimestampEnabled: "aof-timestamp-enabled", None, M, boolean(false), false;
+    AofTimestampEnabled: "aof-timestamp-enabled", None, M, boolean(false), true;
     ClusterReplicaNoFailover: "cluster-replica-no-failover", Some("cluster-slave-no-failover"), M, boolean(false), false;
     ReplicaLazyFlush: "replica-lazy-flush", Some("slave-lazy-flush"), M, boolean(false), false;
     ReplicaServeStaleData: "replica-serve-stale-data", Some("slave-serve-stale-data"), M, boolean(true), false;
@@ -523,7 +523,7 @@ option_table! {
     Activedefrag: "activedefrag", None, DBG | M, boolean_v(false, Validator::ActiveDefrag), false;
     SyslogEnabled: "syslog-enabled", None, I, boolean(false), false;
     ClusterEnabled: "cluster-enabled", None, I, boolean(false), false;
-    Appendonly: "appendonly", None, M | DENY, boolean(false), false;
+    Appendonly: "appendonly", None, M | DENY, boolean(false), true;
     ClusterAllowReadsWhenDown: "cluster-allow-reads-when-down", None, M, boolean(false), false;
     ClusterAllowPubsubshardWhenDown: "cluster-allow-pubsubshard-when-down", None, M, boolean(true), false;
     CrashLogEnabled: "crash-log-enabled", None, M, boolean(true), false;
@@ -533,7 +533,7 @@ option_table! {
     ClusterAllowReplicaMigration: "cluster-allow-replica-migration", None, M, boolean(true), false;
     ReplicaAnnounced: "replica-announced", None, M, boolean(true), false;
     LatencyTracking: "latency-tracking", None, M, boolean(true), true;
-    AofDisableAutoGc: "aof-disable-auto-gc", None, M | HID, boolean(false), false;
+    AofDisableAutoGc: "aof-disable-auto-gc", None, M | HID, boolean(false), true;
     ReplicaIgnoreDiskWriteErrors: "replica-ignore-disk-write-errors", None, M, boolean(false), false;
     EnableDebugAssert: "enable-debug-assert", None, I | HID, boolean(false), false;
     HideUserDataFromLog: "hide-user-data-from-log", None, M, boolean(false), false;
@@ -552,8 +552,8 @@ option_table! {
     ClusterAnnounceHumanNodename: "cluster-announce-human-nodename", None, M, s_valid(None, true, Validator::HumanNodename), false;
     SyslogIdent: "syslog-ident", None, I, s_empty("redis"), false;
     Dbfilename: "dbfilename", None, M | PROT, s_valid(Some("dump.vdb"), false, Validator::DbFilename), true;
-    Appendfilename: "appendfilename", None, I, s_valid(Some("appendonly.aof"), false, Validator::AofFilename), false;
-    Appenddirname: "appenddirname", None, I, s_valid(Some("appendonlydir"), false, Validator::AofDirname), false;
+    Appendfilename: "appendfilename", None, I, s_valid(Some("appendonly.aof"), false, Validator::AofFilename), true;
+    Appenddirname: "appenddirname", None, I, s_valid(Some("appendonlydir"), false, Validator::AofDirname), true;
     ServerCpulist: "server-cpulist", Some("server_cpulist"), I, s_null(None), false;
     BioCpulist: "bio-cpulist", Some("bio_cpulist"), I, s_null(None), false;
     AofRewriteCpulist: "aof-rewrite-cpulist", Some("aof_rewrite_cpulist"), I, s_null(None), false;
@@ -572,7 +572,7 @@ option_table! {
     ReplDisklessLoad: "repl-diskless-load", None, DBG | M | DENY, enumeration(REPL_DISKLESS_LOAD, 0), false;
     Loglevel: "loglevel", None, M, enumeration(LOGLEVEL, 2), true;
     MaxmemoryPolicy: "maxmemory-policy", None, M, enumeration(MAXMEMORY_POLICY, 7), false;
-    Appendfsync: "appendfsync", None, M, enumeration(APPENDFSYNC, 1), false;
+    Appendfsync: "appendfsync", None, M, enumeration(APPENDFSYNC, 1), true;
     OomScoreAdj: "oom-score-adj", None, M, enumeration(OOM_SCORE_ADJ, 0), false;
     AclPubsubDefault: "acl-pubsub-default", None, M, enumeration(ACL_PUBSUB_DEFAULT, 0), false;
     SanitizeDumpPayload: "sanitize-dump-payload", None, DBG | M, enumeration(SANITIZE_DUMP_PAYLOAD, 0), false;
@@ -588,7 +588,7 @@ option_table! {
     Databases: "databases", None, I, num(Int, 1, INT_MAX, 16), true;
     Port: "port", None, M, num(Int, 0, 65535, 6379), true;
     IoThreads: "io-threads", None, DBG | I, num(Int, 1, 128, 1), true;
-    AutoAofRewritePercentage: "auto-aof-rewrite-percentage", None, M, num(Int, 0, INT_MAX, 100), false;
+    AutoAofRewritePercentage: "auto-aof-rewrite-percentage", None, M, num(Int, 0, INT_MAX, 100), true;
     ClusterReplicaValidityFactor: "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), M, num(Int, 0, INT_MAX, 10), false;
     ListMaxListpackSize: "list-max-listpack-size", Some("list-max-ziplist-size"), M, num(Int, INT_MIN, INT_MAX, -2), true;
     TcpKeepalive: "tcp-keepalive", None, M, num(Int, 0, INT_MAX, 300), true;
@@ -665,13 +665,15 @@ option_table! {
     StreamNodeMaxBytes: "stream-node-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 4096), true;
     ZsetMaxListpackValue: "zset-max-listpack-value", Some("zset-max-ziplist-value"), M, mem(SizeT, 0, LONG_MAX, 64), true;
     HllSparseMaxBytes: "hll-sparse-max-bytes", None, M, mem(SizeT, 0, LONG_MAX, 3000), true;
+    // Viator's own: the RDB version to write, for older Redis to read.
+    RdbVersion: "rdb-version", None, M | HID, num(Int, 10, 12, 12), true;
     TrackingTableMaxKeys: "tracking-table-max-keys", None, M, num(SizeT, 0, LONG_MAX, 1_000_000), false;
     ClientQueryBufferLimit: "client-query-buffer-limit", None, DBG | M, mem(SizeT, MB, LONG_MAX, 1024 * MB), true;
     MaxmemoryClients: "maxmemory-clients", None, M, OptionKind::Numeric { ty: SSizeT, format: NumFormat::MemoryPercent, min: -100, max: i64::MAX, default: 0 }, false;
 
     // ---- time_t / off_t --------------------------------------------------
     ReplBacklogTtl: "repl-backlog-ttl", None, M, num(TimeT, 0, LONG_MAX, 3600), false;
-    AutoAofRewriteMinSize: "auto-aof-rewrite-min-size", None, M, mem(OffT, 0, LLONG_MAX, 64 * MB), false;
+    AutoAofRewriteMinSize: "auto-aof-rewrite-min-size", None, M, mem(OffT, 0, LLONG_MAX, 64 * MB), true;
     LoadingProcessEventsIntervalBytes: "loading-process-events-interval-bytes", None, M | HID, num(OffT, 1024, INT_MAX, 2 * MB), false;
 
     // ---- TLS ---------------------------------------------------------------

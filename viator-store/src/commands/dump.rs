@@ -59,7 +59,10 @@ fn dump_command(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut ks = ctx.key(key);
     let compress = ctx.store.settings.rdb_compression.load(Ordering::Relaxed);
-    let payload = ks.read(key).map(|e| dump::create(&e, compress));
+    let version = ctx.store.settings.rdb_version.load(Ordering::Relaxed);
+    let payload = ks
+        .read(key)
+        .map(|e| dump::create_version(&e, compress, version));
     drop(ks);
     match payload {
         Some(p) => ctx.out.bulk(&p),
