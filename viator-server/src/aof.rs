@@ -775,6 +775,7 @@ fn base_options(shared: &Shared) -> SaveOptions {
         compress: cfg.rdbcompression(),
         checksum: cfg.rdbchecksum(),
         aux: vec![(b"aof-base".to_vec(), b"1".to_vec())],
+        key_save_delay_us: cfg.num(crate::config::Opt::RdbKeySaveDelay),
         version: cfg.num(crate::config::Opt::RdbVersion) as u16,
         ..SaveOptions::default()
     }

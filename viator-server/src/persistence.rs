@@ -58,6 +58,7 @@ fn save_options(shared: &Shared) -> SaveOptions {
         compress: cfg.rdbcompression(),
         checksum: cfg.rdbchecksum(),
         used_memory: crate::alloc::allocated().unwrap_or(0) as u64,
+        key_save_delay_us: cfg.num(crate::config::Opt::RdbKeySaveDelay),
         version: cfg.num(crate::config::Opt::RdbVersion) as u16,
         ..SaveOptions::default()
     }

@@ -941,6 +941,8 @@ impl Server {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        // The last writes reach the AOF, and its writer thread ends.
+        crate::aof::stop(&self.shared);
     }
 }
 

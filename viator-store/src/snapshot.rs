@@ -36,6 +36,10 @@ pub struct SaveOptions {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// The server's used memory, for the `used-mem` field.
     pub used_memory: u64,
+    /// `rdb-key-save-delay`: microseconds a background save sleeps per key
+    /// (a negative -n: one microsecond per n keys), for tests that need a
+    /// save to last.
+    pub key_save_delay_us: i64,
 }
 
 impl Default for SaveOptions {
@@ -46,6 +50,7 @@ impl Default for SaveOptions {
             version: RDB_VERSION,
             aux: Vec::new(),
             used_memory: 0,
+            key_save_delay_us: 0,
         }
     }
 }
@@ -481,12 +486,25 @@ impl BackgroundSave {
             w.select_db(db as u64, total, expires)?;
             for image in &images {
                 w.records(&image.records)?;
+                key_save_delay(opts.key_save_delay_us, image.keys);
             }
             keys += total;
         }
         let bytes = w.written() + 9;
         w.finish()?;
         Ok(SaveStats { keys, bytes })
+    }
+}
+
+/// Sleeps what `rdb-key-save-delay` asks for `keys` keys written.
+fn key_save_delay(delay_us: i64, keys: u64) {
+    let us = match delay_us {
+        0 => return,
+        d if d > 0 => (d as u64).saturating_mul(keys),
+        d => keys / d.unsigned_abs(),
+    };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
     }
 }
 

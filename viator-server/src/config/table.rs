@@ -613,7 +613,7 @@ option_table! {
     ReplTimeout: "repl-timeout", None, M, num(Int, 1, INT_MAX, 60), false;
     ReplPingReplicaPeriod: "repl-ping-replica-period", Some("repl-ping-slave-period"), M, num(Int, 1, INT_MAX, 10), false;
     ListCompressDepth: "list-compress-depth", None, DBG | M, num(Int, 0, INT_MAX, 0), true;
-    RdbKeySaveDelay: "rdb-key-save-delay", None, M | HID, num(Int, INT_MIN, INT_MAX, 0), false;
+    RdbKeySaveDelay: "rdb-key-save-delay", None, M | HID, num(Int, INT_MIN, INT_MAX, 0), true;
     KeyLoadDelay: "key-load-delay", None, M | HID, num(Int, INT_MIN, INT_MAX, 0), false;
     ActiveExpireEffort: "active-expire-effort", None, M, num(Int, 1, 10, 1), true;
     Hz: "hz", None, M, num(Int, 0, INT_MAX, 10), true;
