@@ -85,6 +85,8 @@ struct Core {
     stop: AtomicBool,
     /// Whether the last write to the file failed (`aof_last_write_status`).
     write_failed: AtomicBool,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write.
+    flush_sleep_us: AtomicU64,
 }
 
 /// Encoded writes waiting for the file.
@@ -200,6 +202,7 @@ impl Aof {
                 enabled: AtomicBool::new(false),
                 stop: AtomicBool::new(false),
                 write_failed: AtomicBool::new(false),
+                flush_sleep_us: AtomicU64::new(0),
             }),
             rewrite_started_ms: AtomicI64::new(0),
             rewrite_scheduled: AtomicBool::new(false),
@@ -244,6 +247,11 @@ impl Aof {
             .map(|f| file_size(&io.dir.join(os(&f.name))))
             .sum();
         base + older + io.incr_size
+    }
+
+    /// DEBUG AOF-FLUSH-SLEEP.
+    pub fn set_flush_sleep(&self, micros: u64) {
+        self.core.flush_sleep_us.store(micros, Ordering::Relaxed);
     }
 
     /// Sets the fsync policy and timestamp annotations from the config.
@@ -302,6 +310,10 @@ impl Core {
     /// Holding `io` orders concurrent flushes.
     fn flush(&self, fsync: bool) {
         let mut io = self.io.lock();
+        let sleep = self.flush_sleep_us.load(Ordering::Relaxed);
+        if sleep > 0 && !self.pending.lock().buf.is_empty() {
+            std::thread::sleep(Duration::from_micros(sleep));
+        }
         let (bytes, fed) = {
             let mut p = self.pending.lock();
             (std::mem::take(&mut p.buf), p.fed)
@@ -408,8 +420,8 @@ fn read_manifest(dir: &Path, name: &[u8]) -> Result<Option<Manifest>, String> {
     let path = dir.join(os(&manifest::manifest_name(name)));
     match std::fs::read(&path) {
         Ok(text) => Manifest::parse(&text).map(Some).map_err(|e| {
+            // The error itself is the start-up failure the caller logs.
             crate::log::warning("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
-            crate::log::warning(&format!("{e}\n"));
             e.to_string()
         }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -572,9 +584,7 @@ fn load_one(shared: &Shared, dir: &Path, name: &[u8], old_style: bool) -> Result
 pub fn load(shared: &Shared) -> Result<bool, String> {
     let (dir, name) = paths(shared);
     let cwd_dir = shared.config.read().dir();
-    let mut m = read_manifest(&dir, &name)
-        .map_err(log_err)?
-        .unwrap_or_default();
+    let mut m = read_manifest(&dir, &name)?.unwrap_or_default();
     let old_path = cwd_dir.join(os(&name));
     if old_path.exists()
         && (!dir.is_dir()
@@ -585,22 +595,22 @@ pub fn load(shared: &Shared) -> Result<bool, String> {
     {
         // Redis's aofUpgradePrepare.
         std::fs::create_dir_all(&dir).map_err(|e| {
-            log_err(format!(
+            format!(
                 "Can't open or create append-only dir {}: {e}",
                 dir.display()
-            ))
+            )
         })?;
         m = Manifest {
             base: Some(AofFile::new(name.clone(), 1, FileType::Base)),
             ..Manifest::default()
         };
-        write_manifest(&dir, &name, &m).map_err(|e| log_err(e.to_string()))?;
+        write_manifest(&dir, &name, &m).map_err(|e| e.to_string())?;
         std::fs::rename(&old_path, dir.join(os(&name))).map_err(|e| {
-            log_err(format!(
+            format!(
                 "Error trying to move the old AOF file {} into dir {}: {e}",
                 lossy(&name),
                 dir.display()
-            ))
+            )
         })?;
         crate::log::notice(&format!(
             "Successfully migrated an old-style AOF file ({}) into the AOF directory ({}).",
@@ -608,14 +618,43 @@ pub fn load(shared: &Shared) -> Result<bool, String> {
             dir.display()
         ));
     }
-    let result = load_manifest_files(shared, &dir, &name, &m);
+    let settings = &shared.store.settings;
+    settings.loading.store(true, Ordering::Relaxed);
+    let result =
+        viator_store::propagate::suppressed(|| load_manifest_files(shared, &dir, &name, &m));
+    settings.loading.store(false, Ordering::Relaxed);
     shared.aof.core.io.lock().manifest = m;
     result
 }
 
-fn log_err(e: String) -> String {
-    crate::log::warning(&e);
-    e
+/// DEBUG LOADAOF: what is pending goes to the file, the dataset is
+/// emptied and the AOF loaded back (Redis's `debugCommand` "loadaof").
+pub fn debug_loadaof(shared: &Shared, ctx: &mut viator_store::Ctx<'_>) {
+    if shared.aof.enabled() {
+        shared.aof.core.flush(true);
+    }
+    {
+        let all: Vec<usize> = (0..shared.store.db_count()).collect();
+        let mut views = viator_store::Keyspace::lock_dbs(&shared.store, &all, ctx.now_ms);
+        let old: Vec<_> = views.iter_mut().flat_map(|ks| ks.take_contents()).collect();
+        drop(views);
+        drop(old);
+    }
+    // The files on disk are the truth; the manifest is read again.
+    let io_manifest = std::mem::take(&mut shared.aof.core.io.lock().manifest);
+    match load(shared) {
+        Ok(_) => {
+            ctx.no_propagate();
+            crate::log::notice("Append Only File loaded by DEBUG LOADAOF");
+            ctx.out.ok();
+        }
+        Err(e) => {
+            shared.aof.core.io.lock().manifest = io_manifest;
+            crate::log::warning(&e);
+            ctx.out
+                .error("ERR Error trying to load the AOF files, check server logs.");
+        }
+    }
 }
 
 fn load_manifest_files(
@@ -633,10 +672,10 @@ fn load_manifest_files(
         match std::fs::metadata(dir.join(os(&f.name))) {
             Ok(md) => total += md.len(),
             Err(e) => {
-                return Err(log_err(format!(
+                return Err(format!(
                     "The append log file {} doesn't exist: {e}",
                     lossy(&f.name)
-                )));
+                ));
             }
         }
     }
@@ -652,11 +691,9 @@ fn load_manifest_files(
         } else {
             "incr"
         };
-        match load_one(shared, dir, &f.name, f.name == name).map_err(log_err)? {
+        match load_one(shared, dir, &f.name, f.name == name)? {
             Loaded::Truncated if !last => {
-                return Err(log_err(
-                    "Fatal error: the truncated file is not the last file".to_string(),
-                ));
+                return Err("Fatal error: the truncated file is not the last file".to_string());
             }
             Loaded::Empty if f.kind == FileType::Base => {}
             _ => crate::log::notice(&format!(
@@ -686,10 +723,10 @@ fn load_manifest_files(
 pub fn open_on_start(shared: &Shared) -> Result<(), String> {
     let (dir, name) = paths(shared);
     std::fs::create_dir_all(&dir).map_err(|e| {
-        log_err(format!(
+        format!(
             "Can't open or create append-only dir {}: {e}",
             dir.display()
-        ))
+        )
     })?;
     let core = &shared.aof.core;
     let mut io = core.io.lock();
@@ -697,7 +734,7 @@ pub fn open_on_start(shared: &Shared) -> Result<(), String> {
     io.name = name.clone();
     if io.manifest.base.is_none() && io.manifest.incr.is_empty() {
         let base = next_base(&mut io.manifest, &name);
-        write_base_now(shared, &dir.join(os(&base))).map_err(|e| log_err(e.to_string()))?;
+        write_base_now(shared, &dir.join(os(&base))).map_err(|e| e.to_string())?;
         crate::log::notice(&format!(
             "Creating AOF base file {} on server start",
             lossy(&base)
@@ -712,13 +749,8 @@ pub fn open_on_start(shared: &Shared) -> Result<(), String> {
         .append(true)
         .create(true)
         .open(dir.join(os(&incr)))
-        .map_err(|e| {
-            log_err(format!(
-                "Can't open the append-only file {}: {e}",
-                lossy(&incr)
-            ))
-        })?;
-    write_manifest(&dir, &name, &io.manifest).map_err(|e| log_err(e.to_string()))?;
+        .map_err(|e| format!("Can't open the append-only file {}: {e}", lossy(&incr)))?;
+    write_manifest(&dir, &name, &io.manifest).map_err(|e| e.to_string())?;
     io.incr_size = file.metadata().map_or(0, |m| m.len());
     io.file = Some(file);
     crate::log::notice(&format!(

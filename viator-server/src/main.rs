@@ -114,7 +114,17 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let show = cfg.clone();
-    let server = match Server::start(cfg, startup.config_file.clone()) {
+    let initialized = || {
+        log::set_role(log::Role::Master);
+        log::log_logo(&show, port);
+        if let Some(p) = &pidfile
+            && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
+        {
+            log::warning(&format!("Failed to write PID file: {e}"));
+        }
+        log::notice(log::SERVER_INITIALIZED);
+    };
+    let server = match Server::start_with(cfg, startup.config_file.clone(), initialized) {
         Ok(s) => s,
         Err(StartError::Listen { port, source }) => {
             log::warning(&log::could_not_create_tcp_socket(
@@ -130,14 +140,6 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    log::set_role(log::Role::Master);
-    log::log_logo(&show, port);
-    if let Some(p) = &pidfile
-        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-    {
-        log::warning(&format!("Failed to write PID file: {e}"));
-    }
-    log::notice(log::SERVER_INITIALIZED);
     for line in server.load_log() {
         log::notice(line);
     }

@@ -371,6 +371,14 @@ impl Host for Shared {
             }
         }
     }
+
+    fn debug_loadaof(&self, ctx: &mut viator_store::command::Ctx<'_>) {
+        crate::aof::debug_loadaof(self, ctx);
+    }
+
+    fn debug_aof_flush_sleep(&self, micros: u64) {
+        self.aof.set_flush_sleep(micros);
+    }
 }
 
 impl Shared {
@@ -753,8 +761,20 @@ impl Server {
     /// Binds the listeners and starts the worker threads. The server runs
     /// until [`Server::shutdown`] or a SHUTDOWN command.
     pub fn start(
+        config: Config,
+        config_file: Option<std::path::PathBuf>,
+    ) -> Result<Server, StartError> {
+        Server::start_with(config, config_file, || {})
+    }
+
+    /// [`Server::start`] that calls `initialized` once the server is set up
+    /// and listening, before the dataset loads: where redis-server logs
+    /// its banner and "Server initialized", which harnesses wait for even
+    /// when loading then fails.
+    pub fn start_with(
         mut config: Config,
         config_file: Option<std::path::PathBuf>,
+        initialized: impl FnOnce(),
     ) -> Result<Server, StartError> {
         // CONFIG REWRITE and INFO read the file from the configuration.
         if config.config_file().is_none() && config_file.is_some() {
@@ -822,6 +842,7 @@ impl Server {
         let _ = shared.this.set(Arc::downgrade(&shared));
         shared.apply_config();
         // The dataset is in place before the first client connects.
+        initialized();
         // With the AOF on, it is the dataset and the snapshot is not read
         // (Redis's loadDataFromDisk).
         let load_log = if shared.config.read().appendonly() {

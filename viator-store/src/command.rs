@@ -785,6 +785,20 @@ pub trait Host: Send + Sync {
         ctx.out
             .error("ERR DEBUG RELOAD needs a server with a snapshot file");
     }
+
+    /// DEBUG LOADAOF: write what the AOF has pending, empty the store,
+    /// load the AOF back, and reply. A store run without a server has no
+    /// AOF.
+    fn debug_loadaof(&self, ctx: &mut Ctx<'_>) {
+        ctx.out
+            .error("ERR DEBUG LOADAOF needs a server with an append-only file");
+    }
+
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write of
+    /// the AOF, for tests.
+    fn debug_aof_flush_sleep(&self, micros: u64) {
+        let _ = micros;
+    }
 }
 
 /// A host with nothing behind it, for running the store alone.

@@ -158,7 +158,7 @@ impl Store {
             now_ms: now_us / 1000,
         };
         let outermost = crate::blocking::enter_call();
-        if self.propagation.is_active() {
+        if self.propagation.is_active() && !crate::propagate::is_suppressed() {
             self.call_propagating(cmd, handler, &mut ctx);
         } else {
             handler(&mut ctx);

@@ -146,7 +146,9 @@ fn sweep_hash_fields(shard: &mut Shard, quota: usize, now_ms: i64) -> usize {
 /// Runs one active expiry cycle over every database within `budget`.
 pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
     let mut report = CycleReport::default();
-    if !store.settings.active_expire_enabled.load(Ordering::Relaxed) {
+    if !store.settings.active_expire_enabled.load(Ordering::Relaxed)
+        || store.settings.loading.load(Ordering::Relaxed)
+    {
         return report;
     }
     let start = Instant::now();

@@ -186,8 +186,9 @@ impl<'a> Keyspace<'a> {
     /// whether it did.
     fn expire_slot(&self, shard: &mut Shard, slot: usize, hash: u64) -> bool {
         let expired = match shard.table.at(slot).and_then(|e| e.expire_ms()) {
-            // Redis's keyIsExpired: expired once now is past the time.
-            Some(t) => t < self.now_ms,
+            // Redis's keyIsExpired: expired once now is past the time, and
+            // never while loading.
+            Some(t) => t < self.now_ms && !self.store.settings.loading.load(Ordering::Relaxed),
             None => false,
         };
         if expired && self.store.settings.expiry_frozen.load(Ordering::Relaxed) {

@@ -147,11 +147,32 @@ struct Unit {
 }
 
 thread_local! {
+    /// Set while [`suppressed`] runs: calls propagate nothing.
+    static SUPPRESSED: Cell<bool> = const { Cell::new(false) };
     /// Changes made by commands on this thread: [`Store::add_dirty`] adds
     /// here too, so that a call knows whether it changed anything when
     /// other threads change things at the same time.
     static DIRTY: Cell<u64> = const { Cell::new(0) };
     static UNIT: RefCell<Unit> = RefCell::default();
+}
+
+/// Runs `f` with propagation off on this thread: the commands it runs
+/// (an AOF being loaded by DEBUG LOADAOF) propagate nothing, as Redis's
+/// loading does not.
+pub fn suppressed<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SUPPRESSED.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SUPPRESSED.with(|s| s.replace(true)));
+    f()
+}
+
+/// Whether this thread's calls propagate nothing now.
+pub(crate) fn is_suppressed() -> bool {
+    SUPPRESSED.with(Cell::get)
 }
 
 /// Counts `n` changes by the command running on this thread.
@@ -251,7 +272,7 @@ impl Store {
     /// else `DEL`. Called under the lock of the key's shard, so that it
     /// reaches the sink before any later write of that key.
     pub(crate) fn propagate_expired(&self, db: usize, key: &[u8]) {
-        if !self.propagation.is_active() {
+        if !self.propagation.is_active() || is_suppressed() {
             return;
         }
         let name: &[u8] = if self.settings.lazyfree_lazy_expire.load(Ordering::Relaxed) {
@@ -272,7 +293,14 @@ impl Ctx<'_> {
     /// check it before building the arguments of [`Ctx::propagate`].
     #[inline]
     pub fn propagating(&self) -> bool {
-        self.store.propagation.is_active()
+        self.store.propagation.is_active() && !is_suppressed()
+    }
+
+    /// Redis's `checkAlreadyExpired`: whether an expire time of `at_ms` set
+    /// now deletes the key at once. Never while loading, so that an AOF
+    /// replays the key and the commands after it.
+    pub fn already_expired(&self, at_ms: i64) -> bool {
+        at_ms <= self.now_ms && !self.store.settings.loading.load(Ordering::Relaxed)
     }
 
     /// Propagates `argv` (in the client's current database) instead of

@@ -205,6 +205,10 @@ pub struct Settings {
     /// bases and DUMP payloads are written in: 12 (Redis 7.4 to 8.4), 11
     /// (7.2) or 10 (7.0) for older servers to read.
     pub rdb_version: std::sync::atomic::AtomicU16,
+    /// Set while an AOF loads: no key expires (a key the AOF gives a time
+    /// already past keeps it until loading ends, and later commands in the
+    /// file still find it), as Redis's `server.loading`.
+    pub loading: AtomicBool,
     /// `lazyfree-lazy-expire`: a key deleted because its time was up is
     /// propagated as `UNLINK` instead of `DEL`.
     pub lazyfree_lazy_expire: AtomicBool,
@@ -235,6 +239,7 @@ impl Default for Settings {
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
             rdb_version: std::sync::atomic::AtomicU16::new(12),
+            loading: AtomicBool::new(false),
             lazyfree_lazy_expire: AtomicBool::new(false),
             hll_sparse_max_bytes: AtomicU64::new(3000),
         }

@@ -34,8 +34,12 @@ const HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
     "JMAP",
     "    Does nothing; exists for compatibility with test suites.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -202,6 +206,16 @@ fn debug(ctx: &mut Ctx<'_>) {
             }
         }
         "jmap" if argc == 2 => ctx.out.ok(),
+        "loadaof" => {
+            let host = ctx.host;
+            host.debug_loadaof(ctx);
+        }
+        "aof-flush-sleep" if argc == 3 => {
+            let us = viator_types::number::parse_i64(ctx.arg(2)).unwrap_or(0);
+            let host = ctx.host;
+            host.debug_aof_flush_sleep(us.max(0) as u64);
+            ctx.out.ok();
+        }
         "reload" => {
             let (mut save, mut flush, mut merge) = (true, true, false);
             for i in 2..argc {
