@@ -204,6 +204,10 @@ pub struct Settings {
     /// `lazyfree-lazy-expire`: a key deleted because its time was up is
     /// propagated as `UNLINK` instead of `DEL`.
     pub lazyfree_lazy_expire: AtomicBool,
+    /// `lazyfree-lazy-server-del`: a key a command deletes as a side effect
+    /// (SPOP taking the whole set) is propagated as `UNLINK` instead of
+    /// `DEL`.
+    pub lazyfree_lazy_server_del: AtomicBool,
 }
 
 impl Default for Settings {
@@ -231,6 +235,7 @@ impl Default for Settings {
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
             lazyfree_lazy_expire: AtomicBool::new(false),
+            lazyfree_lazy_server_del: AtomicBool::new(false),
             hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
