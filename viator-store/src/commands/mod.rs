@@ -15,7 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
-mod rewrite;
+pub mod rewrite;
 mod scan_args;
 pub mod set;
 pub mod sort;

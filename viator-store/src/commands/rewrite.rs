@@ -5,7 +5,19 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::command::Client;
 use crate::store::Store;
+
+/// The id of the client that replays an AOF (Redis's `CLIENT_ID_AOF`).
+/// Commands obey it as Redis's `mustObeyClient` does: it may send forms
+/// that only propagation produces (XADD/XTRIM `=` with LIMIT).
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
+/// Whether `client` replays what a primary or the AOF propagated, so that
+/// forms only propagation produces are accepted (Redis's `mustObeyClient`).
+pub fn must_obey(client: &Client) -> bool {
+    client.id == AOF_CLIENT_ID
+}
 
 /// The decimal text of `n`, for a rewritten argument.
 pub(crate) fn int_text(n: i64) -> Vec<u8> {
