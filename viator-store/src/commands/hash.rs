@@ -1273,7 +1273,11 @@ fn propagate_hexpire(
 ) {
     let args = ctx.args;
     let fields = &args[fields_at + 2..];
-    for (f, _) in fields.iter().zip(codes).filter(|(_, c)| **c == code::DELETED) {
+    for (f, _) in fields
+        .iter()
+        .zip(codes)
+        .filter(|(_, c)| **c == code::DELETED)
+    {
         ctx.propagate(&[b"HDEL", key, f]);
     }
     let set: Vec<&[u8]> = fields

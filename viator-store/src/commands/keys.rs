@@ -17,12 +17,12 @@ use viator_types::entry::{Entry, StrEncoding};
 use viator_types::glob::{glob_match, pattern_literal};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::clock;
 use crate::command::{CommandSpec, Ctx, KeySpec, acl, flags};
 use crate::errors;
 use crate::keyspace::{Keyspace, Lookup};
 use crate::store::Shard;
-use super::rewrite;
 
 /// MOVE and COPY to the same key in the same database.
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";

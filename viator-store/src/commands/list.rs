@@ -24,11 +24,11 @@ use viator_types::entry::{Entry, NewValue, Object, ValueType};
 use viator_types::list::{Elem, End, List, Needle};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 use crate::keyspace::Keyspace;
-use super::rewrite;
 
 /// LSET on an index outside the list.
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";

@@ -44,7 +44,11 @@ pub(crate) fn expired_del(store: &Store) -> &'static [u8] {
 /// `lazyfree-lazy-server-del`, else `DEL` (Redis's SPOP with a count that
 /// takes the whole set).
 pub(crate) fn server_del(store: &Store) -> &'static [u8] {
-    if store.settings.lazyfree_lazy_server_del.load(Ordering::Relaxed) {
+    if store
+        .settings
+        .lazyfree_lazy_server_del
+        .load(Ordering::Relaxed)
+    {
         b"UNLINK"
     } else {
         b"DEL"

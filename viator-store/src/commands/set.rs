@@ -45,10 +45,10 @@ use viator_types::glob::glob_match;
 use viator_types::number::parse_i64;
 use viator_types::set::{Elem, Set, SetLimits};
 
+use super::rewrite;
 use crate::Lookup;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
-use super::rewrite;
 
 /// SRANDMEMBER's count error for -2^63, whose absolute value has no i64.
 const SRANDMEMBER_RANGE: &str =

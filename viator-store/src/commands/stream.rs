@@ -490,10 +490,12 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
         ctx.out.error(XTRIM_WITHOUT_STRATEGY);
         return None;
     }
-    if limit_given {
-        // What Redis propagates for an approximate trim keeps its LIMIT
-        // with `=` (see `propagate_trim`): the AOF loader may send it.
-        if !a.approx && !rewrite::must_obey(ctx.client) {
+    if rewrite::must_obey(ctx.client) {
+        // What was propagated (an approximate trim rewritten as the exact
+        // one, its LIMIT kept) replays with no limit, as in Redis.
+        a.limit = 0;
+    } else if limit_given {
+        if !a.approx {
             ctx.out.error(LIMIT_WITHOUT_APPROX);
             return None;
         }

@@ -24,9 +24,9 @@
 use viator_types::entry::{Entry, NewValue, StrRef};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
-use super::rewrite;
 
 /// Redis's error for an IFDEQ/IFDNE digest that is not 16 characters long.
 const BAD_DIGEST: &str = "ERR must be exactly 16 hexadecimal characters";

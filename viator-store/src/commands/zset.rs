@@ -25,10 +25,10 @@ use viator_types::glob::glob_match;
 use viator_types::number::parse_f64_strict;
 use viator_types::zset::{Limits, ZSet};
 
+use super::rewrite;
 use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
-use super::rewrite;
 
 /// ZADD with both NX and XX.
 const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
