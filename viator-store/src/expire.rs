@@ -92,6 +92,9 @@ fn sweep(
     (looked, expired)
 }
 
+/// What hears of each hash field the active cycle deletes: (key, field).
+type FieldSink<'a> = dyn FnMut(&[u8], &[u8]) + 'a;
+
 /// Deletes expired hash fields of `shard` (Redis's `hashTypeDbActiveExpire`):
 /// takes the hashes whose earliest field expire time has passed from the
 /// shard's field-expiry index, deletes their expired fields (at most
@@ -103,7 +106,7 @@ fn sweep_hash_fields(
     shard: &mut Shard,
     quota: usize,
     now_ms: i64,
-    mut on_field: Option<&mut dyn FnMut(&[u8], &[u8])>,
+    mut on_field: Option<&mut FieldSink<'_>>,
 ) -> usize {
     let mut done = 0;
     while done < quota {
@@ -200,7 +203,7 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
                 if !shard.field_expires.is_empty() {
                     let mut propagate =
                         |key: &[u8], field: &[u8]| store.propagate_field_expired(db, key, field);
-                    let on_field: Option<&mut dyn FnMut(&[u8], &[u8])> =
+                    let on_field: Option<&mut FieldSink<'_>> =
                         if store.propagation.is_active() {
                             Some(&mut propagate)
                         } else {

@@ -549,7 +549,7 @@ fn rewrite_trim(argv: &mut [Vec<u8>], a: &AddTrimArgs, s: &Stream) {
     argv[a.threshold_pos - 1] = b"=".to_vec();
     argv[a.threshold_pos] = match a.trim {
         Some(TrimStrategy::MinId(_)) => {
-            if s.len() == 0 {
+            if s.is_empty() {
                 id_text(StreamId::MAX)
             } else {
                 id_text(s.first_id)
