@@ -203,12 +203,11 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
                 if !shard.field_expires.is_empty() {
                     let mut propagate =
                         |key: &[u8], field: &[u8]| store.propagate_field_expired(db, key, field);
-                    let on_field: Option<&mut FieldSink<'_>> =
-                        if store.propagation.is_active() {
-                            Some(&mut propagate)
-                        } else {
-                            None
-                        };
+                    let on_field: Option<&mut FieldSink<'_>> = if store.propagation.is_active() {
+                        Some(&mut propagate)
+                    } else {
+                        None
+                    };
                     let n = sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms(), on_field);
                     store
                         .stats

@@ -849,3 +849,20 @@ fn a_mixed_workload_replays_to_the_same_dataset() {
     }
     r.replay_matches();
 }
+
+#[test]
+fn the_active_cycle_propagates_an_hdel_per_expired_field_and_a_del_per_key() {
+    let mut r = Rec::new();
+    r.cmd("HSET h a 1 b 2 c 3");
+    r.cmd("SET k v");
+    let soon = clock::now_ms() + 20;
+    r.cmd(&format!("HPEXPIREAT h {soon} FIELDS 2 a c"));
+    r.cmd(&format!("PEXPIREAT k {soon}"));
+    r.took();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    viator_store::expire::active_expire_cycle(&r.store, std::time::Duration::from_secs(1));
+    let mut got = r.took();
+    got.sort();
+    assert_eq!(got, ["DEL k", "HDEL h a", "HDEL h c"]);
+    r.replay_matches();
+}
