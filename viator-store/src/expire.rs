@@ -92,12 +92,22 @@ fn sweep(
     (looked, expired)
 }
 
+/// What hears of each hash field the active cycle deletes: (key, field).
+type FieldSink<'a> = dyn FnMut(&[u8], &[u8]) + 'a;
+
 /// Deletes expired hash fields of `shard` (Redis's `hashTypeDbActiveExpire`):
 /// takes the hashes whose earliest field expire time has passed from the
 /// shard's field-expiry index, deletes their expired fields (at most
 /// `quota` in all), deletes a hash left with no field, and files the others
 /// under their next expire time. Returns the number of fields deleted.
-fn sweep_hash_fields(shard: &mut Shard, quota: usize, now_ms: i64) -> usize {
+/// With `on_field`, each field deleted is handed to it (key, field) for
+/// propagation, as Redis propagates an HDEL per field.
+fn sweep_hash_fields(
+    shard: &mut Shard,
+    quota: usize,
+    now_ms: i64,
+    mut on_field: Option<&mut FieldSink<'_>>,
+) -> usize {
     let mut done = 0;
     while done < quota {
         let Some((at, h)) = shard.field_expires.pop_due(now_ms) else {
@@ -124,11 +134,33 @@ fn sweep_hash_fields(shard: &mut Shard, quota: usize, now_ms: i64) -> usize {
             let Some(e) = table.at_mut(slot) else {
                 continue;
             };
+            let max = quota.saturating_sub(done).max(1);
+            let key = if on_field.is_some() {
+                e.key().to_vec()
+            } else {
+                Vec::new()
+            };
             let Some(Object::Hash(hv)) = e.as_object_mut() else {
                 continue;
             };
             FieldExpireIndex::unfiled(hv);
-            done += hv.remove_expired(now_ms, quota.saturating_sub(done).max(1));
+            if let Some(cb) = on_field.as_mut() {
+                // The fields remove_expired would take (earliest first),
+                // named so that each can be propagated.
+                let mut due: Vec<(i64, Vec<u8>)> = hv
+                    .iter()
+                    .filter_map(|(f, _, t)| t.filter(|&t| t < now_ms).map(|t| (t, f.to_vec())))
+                    .collect();
+                due.sort_unstable();
+                due.truncate(max);
+                for (_, f) in &due {
+                    hv.remove(f);
+                    cb(&key, f);
+                }
+                done += due.len();
+            } else {
+                done += hv.remove_expired(now_ms, max);
+            }
             if hv.is_empty() {
                 let had_ttl = e.expire_ms().is_some();
                 table.remove_at(slot);
@@ -171,7 +203,14 @@ pub fn active_expire_cycle(store: &Store, budget: Duration) -> CycleReport {
                 };
                 let mut shard = guard.borrow_mut();
                 if !shard.field_expires.is_empty() {
-                    let n = sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms());
+                    let mut propagate =
+                        |key: &[u8], field: &[u8]| store.propagate_field_expired(db, key, field);
+                    let on_field: Option<&mut FieldSink<'_>> = if store.propagation.is_active() {
+                        Some(&mut propagate)
+                    } else {
+                        None
+                    };
+                    let n = sweep_hash_fields(&mut shard, per_loop * 50, clock::now_ms(), on_field);
                     store
                         .stats
                         .expired_subkeys

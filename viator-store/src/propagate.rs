@@ -286,6 +286,21 @@ impl Store {
         };
         self.propagation.feed(std::slice::from_ref(&del), false);
     }
+
+    /// Propagates the deletion of a hash field whose time was up (Redis's
+    /// `propagateHashFieldDeletion`): `HDEL key field`. Called under the
+    /// lock of the key's shard, as [`Store::propagate_expired`], by the
+    /// active expiry cycle and by commands that reclaim expired fields.
+    pub(crate) fn propagate_field_expired(&self, db: usize, key: &[u8], field: &[u8]) {
+        if !self.propagation.is_active() {
+            return;
+        }
+        let hdel = Propagated {
+            db,
+            argv: vec![b"HDEL".to_vec(), key.to_vec(), field.to_vec()],
+        };
+        self.propagation.feed(std::slice::from_ref(&hdel), false);
+    }
 }
 
 impl Ctx<'_> {

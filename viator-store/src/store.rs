@@ -212,6 +212,10 @@ pub struct Settings {
     /// `lazyfree-lazy-expire`: a key deleted because its time was up is
     /// propagated as `UNLINK` instead of `DEL`.
     pub lazyfree_lazy_expire: AtomicBool,
+    /// `lazyfree-lazy-server-del`: a key a command deletes as a side effect
+    /// (SPOP taking the whole set) is propagated as `UNLINK` instead of
+    /// `DEL`.
+    pub lazyfree_lazy_server_del: AtomicBool,
 }
 
 impl Default for Settings {
@@ -241,6 +245,7 @@ impl Default for Settings {
             rdb_version: std::sync::atomic::AtomicU16::new(12),
             loading: AtomicBool::new(false),
             lazyfree_lazy_expire: AtomicBool::new(false),
+            lazyfree_lazy_server_del: AtomicBool::new(false),
             hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }

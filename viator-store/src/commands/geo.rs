@@ -36,6 +36,8 @@ use viator_types::zset::ZSet;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
+use super::rewrite;
+
 use super::zset::{limits, new_entry, zset_of, zset_of_mut};
 
 /// A unit other than m, km, ft or mi.
@@ -428,6 +430,23 @@ fn geoadd(ctx: &mut Ctx<'_>) {
     ctx.store.add_dirty(added + updated);
     if added > 0 || updated > 0 {
         ctx.signal_ready(key);
+        // Redis runs GEOADD as the ZADD it becomes, so that is what
+        // propagates: the options as given, each position as its 52-bit
+        // geohash score.
+        if ctx.propagating() {
+            let texts: Vec<Vec<u8>> = scores
+                .iter()
+                .map(|&sc| rewrite::uint_text(sc as u64))
+                .collect();
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(idx + elements * 2);
+            argv.push(b"ZADD");
+            argv.extend_from_slice(&args[1..idx]);
+            for (i, t) in texts.iter().enumerate() {
+                argv.push(t);
+                argv.push(member(i));
+            }
+            ctx.propagate(&argv);
+        }
     }
     ctx.out
         .int((if ch { added + updated } else { added }) as i64);

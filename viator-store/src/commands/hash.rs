@@ -27,6 +27,8 @@ use crate::Keyspace;
 use crate::command::{CommandSpec, Ctx, KeySpec, acl, flags};
 use crate::errors;
 
+use super::rewrite;
+
 /// The largest field expire time Redis accepts (`HFE_MAX_ABS_TIME_MSEC`,
 /// 2^46 - 1 ms).
 const MAX_EXPIRE_MS: i64 = ((1i64 << 48) - 1) >> 2;
@@ -469,11 +471,13 @@ fn reclaim_named(ctx: &Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], fields: &[&[u
         Some(false) => return true,
         Some(true) => {}
     }
+    let (store, db) = (ctx.store, ctx.client.db);
     let (gone, empty) = with_hash(ks, key, |h| {
         let mut gone = 0;
         for f in fields {
             if h.is_expired(f, now) && h.remove(f) {
                 gone += 1;
+                store.propagate_field_expired(db, key, f);
             }
         }
         (gone, h.is_empty())
@@ -543,7 +547,22 @@ fn open_with(
         }
     };
     if stale {
+        let (store, db) = (ctx.store, ctx.client.db);
         let (gone, empty) = with_hash(ks, key, |h| {
+            if store.propagation.is_active() {
+                // Each field reclaimed is propagated as an HDEL, at once,
+                // under the shard's lock (Redis's propagateHashFieldDeletion).
+                let due: Vec<Vec<u8>> = h
+                    .iter()
+                    .filter(|f| f.2.is_some_and(|t| t < now))
+                    .map(|f| f.0.to_vec())
+                    .collect();
+                for f in &due {
+                    h.remove(f);
+                    store.propagate_field_expired(db, key, f);
+                }
+                return (due.len(), h.is_empty());
+            }
             let gone = h.remove_expired(now, usize::MAX);
             (gone, h.is_empty())
         })
@@ -958,6 +977,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>) {
         Ok(text) => {
             ctx.store.add_dirty(1);
             ctx.out.bulk(text.as_bytes());
+            // Propagated as HSET with the result, so that float formatting
+            // cannot make a replay differ (Redis's hincrbyfloatCommand).
+            ctx.propagate(&[b"HSET", key, field, text.as_bytes()]);
         }
         Err(msg) => ctx.out.error(msg),
     }
@@ -1228,10 +1250,62 @@ fn hexpire_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
         .filter(|&&c| c == code::SET || c == code::DELETED)
         .count();
     ctx.store.add_dirty(changed as u64);
+    if ctx.propagating() {
+        propagate_hexpire(ctx, key, fields_at, at, base == 0 && !seconds, &codes);
+    }
     ctx.out.array(codes.len());
     for c in codes {
         ctx.out.int(c);
     }
+}
+
+/// What HEXPIRE and friends propagate (Redis's `hexpireGenericCommand`):
+/// an `HDEL` for each field a time already past deleted, then
+/// `HPEXPIREAT key <ms> [cond] FIELDS <n> ...` naming only the fields whose
+/// time was set, if any (HPEXPIREAT keeps its own time argument).
+fn propagate_hexpire(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    fields_at: usize,
+    at: i64,
+    pexpireat: bool,
+    codes: &[i64],
+) {
+    let args = ctx.args;
+    let fields = &args[fields_at + 2..];
+    for (f, _) in fields
+        .iter()
+        .zip(codes)
+        .filter(|(_, c)| **c == code::DELETED)
+    {
+        ctx.propagate(&[b"HDEL", key, f]);
+    }
+    let set: Vec<&[u8]> = fields
+        .iter()
+        .zip(codes)
+        .filter(|(_, c)| **c == code::SET)
+        .map(|(f, _)| *f)
+        .collect();
+    if set.is_empty() {
+        ctx.no_propagate();
+        return;
+    }
+    let at = if pexpireat {
+        args[2].to_vec()
+    } else {
+        rewrite::int_text(at)
+    };
+    let n = if set.len() == fields.len() {
+        args[fields_at + 1].to_vec()
+    } else {
+        rewrite::uint_text(set.len() as u64)
+    };
+    let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, &at];
+    argv.extend_from_slice(&args[3..fields_at]);
+    argv.push(args[fields_at]);
+    argv.push(&n);
+    argv.extend(set);
+    ctx.propagate(&argv);
 }
 
 fn httl(ctx: &mut Ctx<'_>) {
@@ -1341,6 +1415,12 @@ fn hgetdel(ctx: &mut Ctx<'_>) {
     drop(ks);
     let deleted = values.iter().filter(|v| v.is_some()).count();
     ctx.store.add_dirty(deleted as u64);
+    // Propagated as HDEL of the fields named (Redis's hgetdelCommand).
+    if deleted > 0 && ctx.propagating() {
+        let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
+        argv.extend_from_slice(fields);
+        ctx.propagate(&argv);
+    }
     ctx.out.array(values.len());
     for v in &values {
         reply_value(ctx, v.as_deref());
@@ -1396,6 +1476,7 @@ fn hgetex(ctx: &mut Ctx<'_>) {
         return;
     }
     let mut changed = 0u64;
+    let mut deleted: Vec<&[u8]> = Vec::new();
     let values: Vec<Option<Vec<u8>>> = with_hash(&mut ks, key, |h| {
         if action != GetexAction::Nothing {
             h.enable_field_expiry();
@@ -1413,6 +1494,9 @@ fn hgetex(ctx: &mut Ctx<'_>) {
                     if c == code::SET || c == code::DELETED {
                         changed += 1;
                     }
+                    if c == code::DELETED {
+                        deleted.push(f);
+                    }
                 }
                 v
             })
@@ -1422,6 +1506,30 @@ fn hgetex(ctx: &mut Ctx<'_>) {
     drop_if_empty(&mut ks, key);
     drop(ks);
     ctx.store.add_dirty(changed);
+    // Never propagated as called (Redis's hgetexCommand): an HDEL for
+    // each field a time already past deleted, else HPERSIST or
+    // HPEXPIREAT with the FIELDS block as given.
+    if changed > 0 && ctx.propagating() {
+        let args = ctx.args;
+        if !deleted.is_empty() {
+            for f in deleted {
+                ctx.propagate(&[b"HDEL", key, f]);
+            }
+        } else if action == GetexAction::Persist {
+            let mut argv: Vec<&[u8]> = vec![b"HPERSIST", key];
+            argv.extend_from_slice(&args[3..]);
+            ctx.propagate(&argv);
+        } else if let GetexAction::Expire(at) = action {
+            let at = if is_token(args[2], "pxat") {
+                args[3].to_vec()
+            } else {
+                rewrite::int_text(at)
+            };
+            let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, &at];
+            argv.extend_from_slice(&args[4..]);
+            ctx.propagate(&argv);
+        }
+    }
     ctx.out.array(values.len());
     for v in &values {
         reply_value(ctx, v.as_deref());
@@ -1434,6 +1542,8 @@ struct SetexOpts {
     fnx: bool,
     /// EX/PX/EXAT/PXAT's absolute time.
     expire: Option<i64>,
+    /// The index of the time argument, and whether it was PXAT's.
+    expire_arg: (usize, bool),
     keepttl: bool,
     first: usize,
 }
@@ -1449,6 +1559,7 @@ fn hsetex_args(ctx: &mut Ctx<'_>) -> Option<SetexOpts> {
         fxx: false,
         fnx: false,
         expire: None,
+        expire_arg: (0, false),
         keepttl: false,
         first: 0,
     };
@@ -1494,6 +1605,7 @@ fn hsetex_args(ctx: &mut Ctx<'_>) -> Option<SetexOpts> {
             i += 1;
             let base = if relative { now } else { 0 };
             o.expire = Some(expire_time(ctx, ctx.arg(i), seconds, base)?);
+            o.expire_arg = (i, !seconds && !relative);
         } else if is_token(a, "KEEPTTL") {
             if o.expire.is_some() || o.keepttl {
                 ctx.out.error(ONE_EXPIRY);
@@ -1564,6 +1676,7 @@ fn hsetex(ctx: &mut Ctx<'_>) {
         }
     }
     let keep = o.keepttl || o.expire.is_some();
+    let mut deleted: Vec<&[u8]> = Vec::new();
     with_hash(&mut ks, key, |h| {
         h.prepare_write(pairs.iter().map(|a| a.len()), pairs.len() / 2, lim);
         if o.expire.is_some() {
@@ -1571,8 +1684,10 @@ fn hsetex(ctx: &mut Ctx<'_>) {
         }
         for p in pairs.chunks_exact(2) {
             h.set(p[0], p[1], keep, lim);
-            if let Some(at) = o.expire {
-                h.set_field_expire(p[0], at, ExpireCond::None, now);
+            if let Some(at) = o.expire
+                && h.set_field_expire(p[0], at, ExpireCond::None, now) == code::DELETED
+            {
+                deleted.push(p[0]);
             }
         }
     });
@@ -1580,6 +1695,22 @@ fn hsetex(ctx: &mut Ctx<'_>) {
     drop(ks);
     ctx.store.add_dirty((pairs.len() / 2) as u64);
     ctx.out.int(1);
+    // Redis's hsetexCommand: fields a time already past deleted go as
+    // HDELs instead of the command; a relative or second-based time is
+    // rewritten as PXAT.
+    if ctx.propagating() {
+        if !deleted.is_empty() {
+            for f in deleted {
+                ctx.propagate(&[b"HDEL", key, f]);
+            }
+        } else if let (Some(at), (i, false)) = (o.expire, o.expire_arg) {
+            let at = rewrite::int_text(at);
+            let mut argv: Vec<&[u8]> = ctx.args.to_vec();
+            argv[i - 1] = b"PXAT";
+            argv[i] = &at;
+            ctx.propagate(&argv);
+        }
+    }
 }
 
 /// Number of hashes with fields that have a TTL, for INFO keyspace's

@@ -17,6 +17,7 @@ use viator_types::entry::{Entry, StrEncoding};
 use viator_types::glob::{glob_match, pattern_literal};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::clock;
 use crate::command::{CommandSpec, Ctx, KeySpec, acl, flags};
 use crate::errors;
@@ -1081,10 +1082,22 @@ fn expire_generic(ctx: &mut Ctx<'_>, basetime: i64, seconds: bool) {
     }
     if at <= ctx.now_ms {
         ks.remove(key);
+        drop(ks);
+        // A time already past deletes the key: propagated as DEL (UNLINK
+        // with lazyfree-lazy-expire), as Redis's expireGenericCommand.
+        ctx.propagate(&[rewrite::expired_del(ctx.store), key]);
     } else {
         ks.set_expire(key, Some(at));
+        drop(ks);
+        // Propagated as PEXPIREAT with the absolute time, the conditions
+        // kept; PEXPIREAT itself goes as called.
+        if name != "pexpireat" && ctx.propagating() {
+            let at = rewrite::int_text(at);
+            let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, &at];
+            argv.extend_from_slice(&ctx.args[3..]);
+            ctx.propagate(&argv);
+        }
     }
-    drop(ks);
     ctx.store.add_dirty(1);
     ctx.out.int(1);
 }
@@ -1222,6 +1235,9 @@ fn flushdb(ctx: &mut Ctx<'_>) {
     free_shards(old, n, asynchronous);
     ctx.store.add_dirty(n as u64);
     ctx.out.ok();
+    // Propagated even when the database was empty already (Redis's
+    // forceCommandPropagation in flushCommandCommon).
+    ctx.propagate(ctx.args);
 }
 
 /// FLUSHALL [ASYNC | SYNC]: removes every key of every database, with all
@@ -1247,6 +1263,8 @@ fn flushall(ctx: &mut Ctx<'_>) {
     // empty server it leaves the dirty counter alone.
     ctx.store.add_dirty(n as u64);
     ctx.out.ok();
+    // Propagated even when every database was empty already, as FLUSHDB.
+    ctx.propagate(ctx.args);
 }
 
 /// SWAPDB index1 index2: exchanges the contents of two databases.

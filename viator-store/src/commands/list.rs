@@ -24,6 +24,7 @@ use viator_types::entry::{Entry, NewValue, Object, ValueType};
 use viator_types::list::{Elem, End, List, Needle};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
@@ -1055,6 +1056,22 @@ fn mpop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: Option<u64>) -
         after_removal(&mut ks, key, fill);
         drop(ks);
         ctx.store.add_dirty(popped as u64);
+        // Propagated as the plain pop that did the same (Redis's
+        // blockingPopGenericCommand and lmpopGenericCommand): LPOP/RPOP
+        // key, with the number popped when a count was given.
+        if ctx.propagating() {
+            let name: &[u8] = match end {
+                End::Head => b"LPOP",
+                End::Tail => b"RPOP",
+            };
+            match count {
+                Some(_) => {
+                    let n = rewrite::uint_text(popped as u64);
+                    ctx.propagate(&[name, key, &n[..]]);
+                }
+                None => ctx.propagate(&[name, key]),
+            }
+        }
         return true;
     }
     false
@@ -1187,15 +1204,25 @@ fn blocking_move(ctx: &mut Ctx<'_>, from: End, to: End, deadline: i64) {
         }
     };
     if exists {
-        move_generic(ctx, from, to);
+        // Served: propagated as the command that does not block (Redis's
+        // lmoveHandlePush callers).
+        if move_generic(ctx, from, to) && ctx.propagating() {
+            let args = ctx.args;
+            if ctx.arg_is(0, "blmove") {
+                ctx.propagate(&[b"LMOVE", args[1], args[2], args[3], args[4]]);
+            } else {
+                ctx.propagate(&[b"RPOPLPUSH", args[1], args[2]]);
+            }
+        }
     } else {
         ctx.block_on_keys(&[src], BlockedOn::List, deadline, TimeoutReply::NullBulk);
     }
 }
 
 /// LMOVE/RPOPLPUSH (`lmoveGenericCommand`): the source is looked up and
-/// checked, then the destination, before anything moves.
-fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
+/// checked, then the destination, before anything moves. Returns whether
+/// an element moved.
+fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) -> bool {
     let (src, dst) = (ctx.arg(1), ctx.arg(2));
     let fill = fill(ctx);
     let depth = depth(ctx);
@@ -1203,18 +1230,18 @@ fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
     match ks.write_typed(src, ValueType::List) {
         Err(msg) => {
             ctx.out.error(msg);
-            return;
+            return false;
         }
         Ok(None) => {
             ctx.out.null();
-            return;
+            return false;
         }
         Ok(Some(_)) => {}
     }
     let dst_exists = match ks.write_typed(dst, ValueType::List) {
         Err(msg) => {
             ctx.out.error(msg);
-            return;
+            return false;
         }
         Ok(found) => found.is_some(),
     };
@@ -1222,17 +1249,17 @@ fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
     let value = {
         let Some(mut e) = ks.write(src) else {
             ctx.out.null();
-            return;
+            return false;
         };
         let Some(l) = list_mut(&mut e) else {
             ctx.out.error(errors::WRONGTYPE);
-            return;
+            return false;
         };
         match l.pop(from) {
             Some(v) => v,
             None => {
                 ctx.out.null();
-                return;
+                return false;
             }
         }
     };
@@ -1255,6 +1282,7 @@ fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
     ctx.store.add_dirty(1);
     ctx.out.bulk(&value);
     ctx.signal_ready(dst);
+    true
 }
 
 #[cfg(test)]

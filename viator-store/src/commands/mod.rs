@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod rewrite;
 mod scan_args;
 pub mod set;
 pub mod sort;

@@ -45,6 +45,7 @@ use viator_types::glob::glob_match;
 use viator_types::number::parse_i64;
 use viator_types::set::{Elem, Set, SetLimits};
 
+use super::rewrite;
 use crate::Lookup;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
@@ -623,6 +624,8 @@ fn spop(ctx: &mut Ctx<'_>) {
     drop(ks);
     ctx.store.add_dirty(1);
     ctx.out.bulk(&member);
+    // The random pick is propagated as the SREM of what was picked.
+    ctx.propagate(&[&b"SREM"[..], key, &member]);
 }
 
 /// SPOP key count: a set reply (an array in RESP2) of distinct members.
@@ -663,6 +666,9 @@ fn spop_count(ctx: &mut Ctx<'_>) {
         ks.remove(key);
         drop(ks);
         ctx.store.add_dirty(size as u64);
+        // Propagated as the deletion of the key (Redis's
+        // spopWithCountCommand, case 1).
+        ctx.propagate(&[rewrite::server_del(ctx.store), key]);
         return;
     }
     let count = count as usize;
@@ -676,7 +682,21 @@ fn spop_count(ctx: &mut Ctx<'_>) {
     for m in &popped {
         ctx.out.bulk(m);
     }
+    // Propagated as SREMs of what was popped, in the reply's order, at
+    // most 1024 members each (Redis's spopWithCountCommand).
+    if ctx.propagating() {
+        for batch in popped.chunks(SPOP_SREM_BATCH) {
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(2 + batch.len());
+            argv.push(b"SREM");
+            argv.push(key);
+            argv.extend(batch.iter().map(|m| &m[..]));
+            ctx.propagate(&argv);
+        }
+    }
 }
+
+/// The most members one SREM propagated for SPOP with a count removes.
+const SPOP_SREM_BATCH: usize = 1024;
 
 /// SRANDMEMBER key [count]
 fn srandmember(ctx: &mut Ctx<'_>) {

@@ -23,6 +23,8 @@ use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
+use super::rewrite;
+
 /// An XADD ID at or below the stream's last ID.
 const ID_TOO_SMALL: &str =
     "ERR The ID specified in XADD is equal or smaller than the target stream top item";
@@ -400,6 +402,8 @@ struct AddTrimArgs {
     id: Option<(StreamId, bool)>,
     /// Index of the ID argument (XADD) or one past the options (XTRIM).
     id_pos: usize,
+    /// Index of the trim threshold argument (0 without trimming).
+    threshold_pos: usize,
 }
 
 /// Redis's `streamParseAddOrTrimArgsOrReply`, for XADD (`xadd`) or XTRIM;
@@ -413,6 +417,7 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
         no_mkstream: false,
         id: None,
         id_pos: 0,
+        threshold_pos: 0,
     };
     let mut limit_given = false;
     let mut policy_given = false;
@@ -437,6 +442,7 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
+            a.threshold_pos = i + 1;
             if maxlen {
                 let n = ctx.int_arg(i + 1)?;
                 if n < 0 {
@@ -484,7 +490,11 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
         ctx.out.error(XTRIM_WITHOUT_STRATEGY);
         return None;
     }
-    if limit_given {
+    if rewrite::must_obey(ctx.client) {
+        // What was propagated (an approximate trim rewritten as the exact
+        // one, its LIMIT kept) replays with no limit, as in Redis.
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             ctx.out.error(LIMIT_WITHOUT_APPROX);
             return None;
@@ -518,6 +528,35 @@ fn xadd_id(out: &mut ReplyBuf, arg: &[u8]) -> Option<(StreamId, bool)> {
         return Some((id, false));
     }
     strict_id(out, arg, 0).map(|id| (id, true))
+}
+
+/// The text of a stream ID, `ms-seq`.
+pub(crate) fn id_text(id: StreamId) -> Vec<u8> {
+    let mut buf = [0u8; 41];
+    let n = format_id(id, &mut buf);
+    buf[..n].to_vec()
+}
+
+/// Rewrites an approximate trim in `argv` as the exact one it came to
+/// (Redis's `streamRewriteApproxSpecifier` and `streamRewriteTrimArgument`):
+/// `~` becomes `=`, and the threshold the stream's length (MAXLEN) or its
+/// first entry's ID (MINID; the largest ID when empty), so that a replay
+/// trims the same entries. LIMIT stays.
+fn rewrite_trim(argv: &mut [Vec<u8>], a: &AddTrimArgs, s: &Stream) {
+    if !a.approx || a.threshold_pos < 1 || a.threshold_pos >= argv.len() {
+        return;
+    }
+    argv[a.threshold_pos - 1] = b"=".to_vec();
+    argv[a.threshold_pos] = match a.trim {
+        Some(TrimStrategy::MinId(_)) => {
+            if s.is_empty() {
+                id_text(StreamId::MAX)
+            } else {
+                id_text(s.first_id)
+            }
+        }
+        _ => rewrite::uint_text(s.len() as u64),
+    };
 }
 
 fn trim_spec(a: &AddTrimArgs, strategy: TrimStrategy) -> TrimSpec {
@@ -560,6 +599,23 @@ fn xadd(ctx: &mut Ctx<'_>) {
         .stream_node_max_bytes
         .load(std::sync::atomic::Ordering::Relaxed);
     let now_ms = ctx.now_ms.max(0) as u64;
+    let propagating = ctx.propagating();
+    // The command as it will replay: the ID it got, an exact trim.
+    let mut argv: Option<Vec<Vec<u8>>> = None;
+    let mut rewrite_add = |id: Option<StreamId>, s: &Stream| {
+        if let Some(id) = id
+            && propagating
+            && (a.approx || !matches!(a.id, Some((_, true))))
+        {
+            let mut v: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+            rewrite_trim(&mut v, &a, s);
+            if !matches!(a.id, Some((_, true))) {
+                v[a.id_pos] = id_text(id);
+            }
+            argv = Some(v);
+        }
+        id.is_some()
+    };
     let mut ks = ctx.key(key);
     let existing = match ks.write_typed(key, ValueType::Stream) {
         Err(msg) => {
@@ -567,15 +623,10 @@ fn xadd(ctx: &mut Ctx<'_>) {
             return;
         }
         Ok(Some(mut e)) => match stream_mut(&mut e) {
-            Some(s) => Some(add_entry(
-                ctx.out,
-                s,
-                &a,
-                fields,
-                now_ms,
-                node_entries,
-                node_bytes,
-            )),
+            Some(s) => {
+                let id = add_entry(ctx.out, s, &a, fields, now_ms, node_entries, node_bytes);
+                Some(rewrite_add(id, s))
+            }
             None => {
                 ctx.out.error(errors::WRONGTYPE);
                 return;
@@ -593,7 +644,7 @@ fn xadd(ctx: &mut Ctx<'_>) {
             // Redis creates the key before appending: an entry too large
             // leaves an empty stream behind.
             let mut s = Stream::new();
-            let added = add_entry(
+            let id = add_entry(
                 ctx.out,
                 &mut s,
                 &a,
@@ -602,6 +653,7 @@ fn xadd(ctx: &mut Ctx<'_>) {
                 node_entries,
                 node_bytes,
             );
+            let added = rewrite_add(id, &s);
             ks.add(stream_entry(key, s));
             added
         }
@@ -610,12 +662,15 @@ fn xadd(ctx: &mut Ctx<'_>) {
     if added {
         ctx.store.add_dirty(1);
         ctx.signal_ready(key);
+        if let Some(argv) = argv {
+            ctx.propagate(&argv);
+        }
     }
 }
 
 /// The part of XADD under the key's lock: picks the ID as
 /// `streamAppendItem` does, appends, replies the ID and trims. Returns
-/// whether the entry was added (the error is written otherwise).
+/// the ID added (`None` once the error is written).
 fn add_entry(
     out: &mut ReplyBuf,
     s: &mut Stream,
@@ -624,11 +679,11 @@ fn add_entry(
     now_ms: u64,
     node_entries: u64,
     node_bytes: u64,
-) -> bool {
+) -> Option<StreamId> {
     s.set_node_limits(node_entries, node_bytes);
     if s.last_id == StreamId::MAX {
         out.error(ID_EXHAUSTED);
-        return false;
+        return None;
     }
     let id = match a.id {
         Some((id, true)) => id,
@@ -638,7 +693,7 @@ fn add_entry(
                     Some(seq) => StreamId::new(id.ms, seq),
                     None => {
                         out.error(ID_TOO_SMALL);
-                        return false;
+                        return None;
                     }
                 }
             } else {
@@ -656,19 +711,19 @@ fn add_entry(
     };
     if id <= s.last_id {
         out.error(ID_TOO_SMALL);
-        return false;
+        return None;
     }
     let total: u64 = fields.iter().map(|f| f.len() as u64).sum();
     if total > LISTPACK_MAX_SIZE {
         out.error(TOO_LARGE);
-        return false;
+        return None;
     }
     s.append(id, fields);
     reply_id(out, id);
     if let Some(strategy) = a.trim {
         s.trim(&trim_spec(a, strategy));
     }
-    true
+    Some(id)
 }
 
 // ---------------------------------------------------------------------------
@@ -916,6 +971,13 @@ fn xtrim(ctx: &mut Ctx<'_>) {
         Some(strategy) => s.trim(&trim_spec(&a, strategy)),
         None => 0,
     };
+    // An approximate trim goes as the exact one it came to (Redis's
+    // xtrimCommand).
+    let argv = (deleted > 0 && a.approx && ctx.propagating()).then(|| {
+        let mut v: Vec<Vec<u8>> = ctx.args.iter().map(|x| x.to_vec()).collect();
+        rewrite_trim(&mut v, &a, s);
+        v
+    });
     drop(e);
     if deleted > 0 {
         ks.touch_watched(key);
@@ -923,6 +985,9 @@ fn xtrim(ctx: &mut Ctx<'_>) {
     drop(ks);
     ctx.store.add_dirty(deleted);
     ctx.out.int(deleted as i64);
+    if let Some(argv) = argv {
+        ctx.propagate(&argv);
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -28,6 +28,9 @@ use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
+use super::rewrite;
+use super::stream::id_text;
+
 // ---------------------------------------------------------------------------
 // The command table
 // ---------------------------------------------------------------------------
@@ -837,6 +840,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
     let resp3 = ctx.out.is_resp3();
     let mut served = 0usize;
     let mut top = None;
+    let mut props = GroupProps::new(ctx);
     for (key, id) in keys.iter().zip(&ids) {
         let Ok(Some(mut e)) = ks.read_typed(key, ValueType::Stream) else {
             continue;
@@ -862,6 +866,10 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
         };
         if g.create_consumer(consumer, now) {
             ctx.store.add_dirty(1);
+            // Without NOACK the XCLAIMs create it where they replay.
+            if noack {
+                props.create_consumer(key, group, consumer);
+            }
         }
         if let Some(c) = g.consumers.get_mut(consumer) {
             c.seen_time_ms = now;
@@ -886,7 +894,8 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
             }
             out.bulk(key);
             let start = id.unwrap_or(g.last_id);
-            let changed = serve_group(
+            let last_before = g.last_id;
+            let served_ids = serve_group(
                 out,
                 s,
                 &mut g,
@@ -901,13 +910,34 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
                     now,
                 },
             );
-            if changed {
+            if !served_ids.claimed.is_empty() || !served_ids.delivered.is_empty() {
                 ctx.store.add_dirty(1);
+            }
+            if props.on {
+                // Each entry claimed or delivered goes as an XCLAIM (with
+                // the group's last ID as it was then), and a new last ID
+                // as XGROUP SETID (Redis's streamReplyWithRange).
+                let last_after = g.last_id;
+                g.last_id = last_before;
+                for pid in &served_ids.claimed {
+                    props.xclaim(key, gname.as_ref(), &g, *pid);
+                }
+                for pid in &served_ids.delivered {
+                    g.last_id = *pid;
+                    if !noack {
+                        props.xclaim(key, gname.as_ref(), &g, *pid);
+                    }
+                }
+                g.last_id = last_after;
+                if !served_ids.delivered.is_empty() {
+                    props.setid(key, gname.as_ref(), &g);
+                }
             }
         }
         s.groups.insert(gname, g);
     }
     drop(ks);
+    props.feed(ctx);
     if let Some(at) = top {
         if resp3 {
             ctx.out.set_deferred_map(at, served);
@@ -935,16 +965,25 @@ struct Serve {
     now: i64,
 }
 
+/// What [`serve_group`] changed in a way Redis propagates.
+#[derive(Default)]
+struct Served {
+    /// Pending entries claimed (8.4's CLAIM), in order.
+    claimed: Vec<StreamId>,
+    /// New entries delivered (the group's last ID moved past them).
+    delivered: Vec<StreamId>,
+}
+
 /// Replies the entries of one stream for XREADGROUP (Redis's
-/// `streamReplyWithRange` with a group). Returns whether the group changed
-/// in a way Redis propagates.
+/// `streamReplyWithRange` with a group). Returns what changed in a way
+/// Redis propagates.
 fn serve_group(
     out: &mut ReplyBuf,
     s: &Stream,
     g: &mut ConsumerGroup,
     consumer: &[u8],
     how: Serve,
-) -> bool {
+) -> Served {
     let Serve {
         start,
         count,
@@ -954,7 +993,7 @@ fn serve_group(
         claimed_only,
         now,
     } = how;
-    let mut changed = false;
+    let mut served = Served::default();
     let at = out.deferred();
     let mut emitted = 0usize;
     if claim != -1 {
@@ -985,7 +1024,7 @@ fn serve_group(
                 if let Some(c) = g.consumers.get_mut(consumer) {
                     c.active_time_ms = now;
                 }
-                changed = true;
+                served.claimed.push(pid);
                 emitted += 1;
                 if count != 0 && emitted >= count {
                     break;
@@ -1000,7 +1039,7 @@ fn serve_group(
     if history {
         let Some(from) = start.next() else {
             out.set_deferred_array(at, 0);
-            return changed;
+            return served;
         };
         let ids: Vec<StreamId> = match g.consumers.get(consumer) {
             Some(c) => c
@@ -1022,11 +1061,11 @@ fn serve_group(
             }
         }
         out.set_deferred_array(at, ids.len());
-        return changed;
+        return served;
     }
     if claimed_only || (count != 0 && emitted == count) {
         out.set_deferred_array(at, emitted);
-        return changed;
+        return served;
     }
     let mut delivered = Vec::new();
     if let Some(from) = start.next() {
@@ -1055,9 +1094,9 @@ fn serve_group(
             }
         }
     }
-    changed |= !delivered.is_empty();
+    served.delivered = delivered;
     out.set_deferred_array(at, emitted);
-    changed
+    served
 }
 
 // ---------------------------------------------------------------------------
@@ -1358,9 +1397,12 @@ fn xclaim(ctx: &mut Ctx<'_>) {
     };
     let now = ctx.now_ms;
     let mut dirty = 0u64;
+    let mut props = GroupProps::new(ctx);
+    let mut propagate_last_id = false;
     if opts.last_id > g.last_id {
         g.last_id = opts.last_id;
         dirty += 1;
+        propagate_last_id = true;
     }
     let delivery_time = match opts.delivery_time {
         Some(t) if t >= 0 && t <= now => t,
@@ -1381,8 +1423,11 @@ fn xclaim(ctx: &mut Ctx<'_>) {
             continue;
         };
         if !s.contains(id) {
-            // Deleted from the stream: drop it from the PEL.
+            // Deleted from the stream: drop it from the PEL (propagated
+            // as the XCLAIM of the entry as it was, which drops it too).
+            props.xclaim(key, group, &g, id);
             if g.ack(id) {
+                propagate_last_id = false;
                 dirty += 1;
             }
             continue;
@@ -1418,14 +1463,20 @@ fn xclaim(ctx: &mut Ctx<'_>) {
             c.active_time_ms = now;
         }
         dirty += 1;
+        props.xclaim(key, group, &g, id);
+        propagate_last_id = false;
     }
     out.set_deferred_array(at, n);
+    if propagate_last_id {
+        props.setid(key, group, &g);
+    }
     s.groups.insert(gname, g);
     drop(e);
     if dirty > 0 {
         ks.touch_watched(key);
         ctx.store.add_dirty(dirty);
     }
+    props.feed(ctx);
 }
 
 struct ClaimOptions {
@@ -1569,6 +1620,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
     };
     let now = ctx.now_ms;
     let mut dirty = 0u64;
+    let mut props = GroupProps::new(ctx);
     if g.create_consumer(consumer, now) {
         dirty += 1;
     }
@@ -1600,6 +1652,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
         last_seen = Some(id);
         let time = p.delivery_time_ms;
         if !s.contains(id) {
+            props.xclaim(key, group, &g, id);
             g.ack(id);
             deleted.push(id);
             count -= 1;
@@ -1623,6 +1676,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
             c.active_time_ms = now;
         }
         dirty += 1;
+        props.xclaim(key, group, &g, id);
     }
     // The cursor: the next pending entry after the last one looked at.
     let cursor = match last_seen {
@@ -1647,6 +1701,102 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
     if dirty > 0 {
         ks.touch_watched(key);
         ctx.store.add_dirty(dirty);
+    }
+    props.feed(ctx);
+}
+
+// ---------------------------------------------------------------------------
+// Propagation
+// ---------------------------------------------------------------------------
+
+/// The commands a consumer group change propagates as (Redis's
+/// `streamPropagateXCLAIM`, `streamPropagateGroupID` and
+/// `streamPropagateConsumerCreation`), gathered under the key's lock and
+/// handed to [`Ctx::propagate`] after it.
+#[derive(Default)]
+struct GroupProps {
+    /// Whether anything listens: nothing is gathered otherwise.
+    on: bool,
+    commands: Vec<Vec<Vec<u8>>>,
+}
+
+impl GroupProps {
+    fn new(ctx: &Ctx<'_>) -> GroupProps {
+        GroupProps {
+            on: ctx.propagating(),
+            commands: Vec::new(),
+        }
+    }
+
+    /// `XCLAIM key group <owner> 0 id TIME <delivery time> RETRYCOUNT
+    /// <deliveries> FORCE JUSTID LASTID <group's last ID>`: the pending
+    /// entry `id` as it is now (or was, if it is being dropped), replayed
+    /// idempotently.
+    fn xclaim(&mut self, key: &[u8], group: &[u8], g: &ConsumerGroup, id: StreamId) {
+        if !self.on {
+            return;
+        }
+        let Some(p) = g.pel.get(&id) else {
+            return;
+        };
+        self.commands.push(vec![
+            b"XCLAIM".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            p.consumer.to_vec(),
+            b"0".to_vec(),
+            id_text(id),
+            b"TIME".to_vec(),
+            rewrite::int_text(p.delivery_time_ms),
+            b"RETRYCOUNT".to_vec(),
+            rewrite::uint_text(p.delivery_count),
+            b"FORCE".to_vec(),
+            b"JUSTID".to_vec(),
+            b"LASTID".to_vec(),
+            id_text(g.last_id),
+        ]);
+    }
+
+    /// `XGROUP SETID key group <last ID> ENTRIESREAD <entries read>`.
+    fn setid(&mut self, key: &[u8], group: &[u8], g: &ConsumerGroup) {
+        if !self.on {
+            return;
+        }
+        self.commands.push(vec![
+            b"XGROUP".to_vec(),
+            b"SETID".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            id_text(g.last_id),
+            b"ENTRIESREAD".to_vec(),
+            rewrite::int_text(g.entries_read),
+        ]);
+    }
+
+    /// `XGROUP CREATECONSUMER key group consumer`.
+    fn create_consumer(&mut self, key: &[u8], group: &[u8], consumer: &[u8]) {
+        if !self.on {
+            return;
+        }
+        self.commands.push(vec![
+            b"XGROUP".to_vec(),
+            b"CREATECONSUMER".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            consumer.to_vec(),
+        ]);
+    }
+
+    /// Propagates what was gathered instead of the command, which is
+    /// never propagated as called.
+    fn feed(self, ctx: &mut Ctx<'_>) {
+        if !self.on {
+            return;
+        }
+        ctx.no_propagate();
+        for argv in &self.commands {
+            ctx.propagate(argv);
+        }
     }
 }
 

@@ -24,6 +24,7 @@
 use viator_types::entry::{Entry, NewValue, StrRef};
 use viator_types::number::parse_i64;
 
+use super::rewrite;
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
 
@@ -881,6 +882,37 @@ fn set_generic(
     if !get {
         on_ok.write(ctx);
     }
+    if ctx.propagating() {
+        propagate_set(ctx, o, key, value, expire);
+    }
+}
+
+/// What a SET (SETEX, PSETEX) that set the key propagates, as Redis's
+/// `setGenericCommand`: with a relative or second-based time, `SET key
+/// value PXAT <ms>` (the conditions are met already, so they go); with
+/// GET and no time, the command without its GET; otherwise as called.
+fn propagate_set(
+    ctx: &mut Ctx<'_>,
+    o: &StrOpts<'_>,
+    key: &[u8],
+    value: &[u8],
+    expire: Option<i64>,
+) {
+    if let Some(at) = expire {
+        if !o.has(opt::PXAT) {
+            let at = rewrite::int_text(at);
+            ctx.propagate(&[b"SET", key, value, b"PXAT", &at[..]]);
+        }
+    } else if o.has(opt::GET) {
+        let args = ctx.args;
+        let kept: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .filter(|&(j, a)| j < 3 || !is_token(a, "GET"))
+            .map(|(_, a)| *a)
+            .collect();
+        ctx.propagate(&kept);
+    }
 }
 
 /// Replies with the string at `key` (null if missing). Returns whether the
@@ -916,6 +948,10 @@ fn getset(ctx: &mut Ctx<'_>) {
     drop(ks);
     drop(old);
     ctx.store.add_dirty(1);
+    // Propagated as SET (Redis's getsetCommand).
+    if ctx.propagating() {
+        ctx.propagate(&[b"SET", key, ctx.arg(2)]);
+    }
 }
 
 fn getdel(ctx: &mut Ctx<'_>) {
@@ -926,6 +962,7 @@ fn getdel(ctx: &mut Ctx<'_>) {
         drop(ks);
         drop(old);
         ctx.store.add_dirty(1);
+        ctx.propagate(&[&b"DEL"[..], key]);
     }
 }
 
@@ -952,16 +989,31 @@ fn getex(ctx: &mut Ctx<'_>) {
         reply_str(ctx, s);
         (expire, e.expire_ms().is_some())
     };
+    // Never propagated as called (Redis's getexCommand): as DEL/UNLINK,
+    // PEXPIREAT or PERSIST, or not at all.
     let changed = match expire {
         Some(at) if o.has(opt::ABSOLUTE) && at <= ctx.now_ms => {
             // A time already past deletes the key.
             let old = ks.remove(key);
             drop(ks);
             drop(old);
+            ctx.propagate(&[rewrite::expired_del(ctx.store), key]);
             true
         }
-        Some(at) => ks.set_expire(key, Some(at)),
-        None if o.has(opt::PERSIST) && had_ttl => ks.set_expire(key, None),
+        Some(at) => {
+            let changed = ks.set_expire(key, Some(at));
+            drop(ks);
+            if ctx.propagating() {
+                ctx.propagate(&[b"PEXPIREAT", key, &rewrite::int_text(at)[..]]);
+            }
+            changed
+        }
+        None if o.has(opt::PERSIST) && had_ttl => {
+            let changed = ks.set_expire(key, None);
+            drop(ks);
+            ctx.propagate(&[&b"PERSIST"[..], key]);
+            changed
+        }
         None => false,
     };
     if changed {
@@ -1072,6 +1124,28 @@ fn msetex(ctx: &mut Ctx<'_>) {
     drop(ks);
     ctx.store.add_dirty(n as u64);
     ctx.out.int(1);
+    // A relative or second-based time is propagated as PXAT, as SET's.
+    if let Some(at) = expire
+        && !o.has(opt::PXAT)
+        && ctx.propagating()
+    {
+        let from = 2 + 2 * n;
+        let args = ctx.args;
+        let at = rewrite::int_text(at);
+        let mut argv: Vec<&[u8]> = args[..from].to_vec();
+        let mut j = from;
+        while j < args.len() {
+            if expire_token(args[j]).is_some() {
+                j += 2;
+            } else {
+                argv.push(args[j]);
+                j += 1;
+            }
+        }
+        argv.push(b"PXAT");
+        argv.push(&at);
+        ctx.propagate(&argv);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1169,6 +1243,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
         Ok(text) => {
             ctx.store.add_dirty(1);
             ctx.out.bulk(text.as_bytes());
+            // Propagated as SET with the result, so that float formatting
+            // cannot make a replay differ (Redis's incrbyfloatCommand).
+            ctx.propagate(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
         }
         Err(msg) => ctx.out.error(msg),
     }

@@ -25,6 +25,7 @@ use viator_types::glob::glob_match;
 use viator_types::number::parse_f64_strict;
 use viator_types::zset::{Limits, ZSet};
 
+use super::rewrite;
 use crate::blocking::{BlockedOn, TimeoutReply};
 use crate::command::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, acl, flags};
 use crate::errors;
@@ -1994,6 +1995,19 @@ fn pop_generic(
         }
         drop(ks);
         ctx.store.add_dirty(popped.len() as u64);
+        // The commands that name their key in the reply (BZPOPMIN/MAX,
+        // ZMPOP, BZMPOP) are propagated as the ZPOPMIN/MAX that did the
+        // same, with the number popped for the M forms (Redis's
+        // blockingGenericZpopCommand and zmpopGenericCommand).
+        if how.emit_key && ctx.propagating() {
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            if how.nested {
+                let n = rewrite::uint_text(popped.len() as u64);
+                ctx.propagate(&[name, key, &n[..]]);
+            } else {
+                ctx.propagate(&[name, key]);
+            }
+        }
         let out = &mut *ctx.out;
         match (how.emit_key, how.nested) {
             (false, false) => out.array(popped.len() * 2),
