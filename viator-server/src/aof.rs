@@ -500,7 +500,10 @@ fn load_one(shared: &Shared, dir: &Path, name: &[u8], old_style: bool) -> Result
         }
     }
     let mut reader = CommandReader::new(input, start);
+    // Redis's AOF client: its id lets the propagated `MAXLEN = n LIMIT m`
+    // trims through (see viator_store::commands::rewrite).
     let mut client = Client {
+        id: viator_store::commands::rewrite::AOF_CLIENT_ID,
         no_block: true,
         ..Client::default()
     };

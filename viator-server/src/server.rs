@@ -416,6 +416,8 @@ impl Shared {
             .store(cfg.rdbcompression(), Ordering::Relaxed);
         s.lazyfree_lazy_expire
             .store(cfg.lazyfree_lazy_expire(), Ordering::Relaxed);
+        s.lazyfree_lazy_server_del
+            .store(cfg.lazyfree_lazy_server_del(), Ordering::Relaxed);
         s.rdb_version
             .store(cfg.num(Opt::RdbVersion) as u16, Ordering::Relaxed);
         self.aof.configure(

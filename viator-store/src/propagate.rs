@@ -21,7 +21,7 @@
 //! that may lock more than their keys' shards (transactions, MOVE, COPY,
 //! SORT, whole-database commands) lock every shard of every database
 //! first, as EXEC does. A key deleted because its time was up is fed at
-//! once, under the lock of its shard ([`Store::propagate_expired`]).
+//! once, under the lock of its shard.
 //!
 //! All of this costs one relaxed atomic load per command while nothing
 //! listens.

@@ -502,7 +502,7 @@ option_table! {
     DynamicHz: "dynamic-hz", None, M, boolean(true), false;
     LazyfreeLazyEviction: "lazyfree-lazy-eviction", None, DBG | M, boolean(false), false;
     LazyfreeLazyExpire: "lazyfree-lazy-expire", None, DBG | M, boolean(false), true;
-    LazyfreeLazyServerDel: "lazyfree-lazy-server-del", None, DBG | M, boolean(false), false;
+    LazyfreeLazyServerDel: "lazyfree-lazy-server-del", None, DBG | M, boolean(false), true;
     LazyfreeLazyUserDel: "lazyfree-lazy-user-del", None, DBG | M, boolean(false), false;
     LazyfreeLazyUserFlush: "lazyfree-lazy-user-flush", None, DBG | M, boolean(false), false;
     ReplDisableTcpNodelay: "repl-disable-tcp-nodelay", None, M, boolean(false), false;

@@ -140,7 +140,7 @@ fn restore(ctx: &mut Ctx<'_>) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(ctx.now_ms);
     }
-    if ttl != 0 && ttl < ctx.now_ms {
+    if ttl != 0 && ctx.already_expired(ttl) {
         // Already expired: nothing is created, the old key is gone.
         drop(ks);
         if deleted {

@@ -1080,7 +1080,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, basetime: i64, seconds: bool) {
         ctx.out.int(0);
         return;
     }
-    if at <= ctx.now_ms {
+    if ctx.already_expired(at) {
         ks.remove(key);
         drop(ks);
         // A time already past deletes the key: propagated as DEL (UNLINK

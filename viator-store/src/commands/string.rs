@@ -992,7 +992,7 @@ fn getex(ctx: &mut Ctx<'_>) {
     // Never propagated as called (Redis's getexCommand): as DEL/UNLINK,
     // PEXPIREAT or PERSIST, or not at all.
     let changed = match expire {
-        Some(at) if o.has(opt::ABSOLUTE) && at <= ctx.now_ms => {
+        Some(at) if o.has(opt::ABSOLUTE) && ctx.already_expired(at) => {
             // A time already past deletes the key.
             let old = ks.remove(key);
             drop(ks);
