@@ -7,12 +7,14 @@
 //! Writes reach the AOF through the store's propagation sink
 //! ([`viator_store::propagate`]), which encodes them into a pending buffer
 //! while their shards are still locked: the file's order is the order the
-//! writes happened in. A writer thread moves the buffer to the file; with
-//! `appendfsync everysec` it fsyncs once a second, with `no` never (the
-//! kernel decides), and with `always` the connection that wrote fsyncs
-//! before its replies go out ([`sync_before_reply`]), so a write is never
-//! acknowledged before it is on disk. Writers of several connections share
-//! one fsync when they meet there.
+//! writes happened in. The connection that wrote moves the buffer to the
+//! file before its replies go out ([`sync_before_reply`]), as Redis writes
+//! its AOF buffer before replying, so an acknowledged write survives the
+//! process being killed; with `appendfsync always` it fsyncs too, so the
+//! write survives the machine crashing. Connections that meet there share
+//! one write and one fsync. A writer thread fsyncs once a second under
+//! `everysec` (never under `no`: the kernel decides), and writes what
+//! other paths fed (keys expiring in the background).
 //!
 //! BGREWRITEAOF freezes the dataset as BGSAVE does (see
 //! `viator_store::snapshot`), and in the same instant switches the writes
@@ -381,12 +383,26 @@ fn writer(aof: Arc<Core>) {
     }
 }
 
-/// Under `appendfsync always`: writes and fsyncs everything fed so far
-/// if a command of this thread fed the AOF since the last call. The
-/// connection calls it after running a batch, before writing its replies.
+/// If a command of this thread fed the AOF since the last call, writes
+/// everything fed so far to the file, and under `appendfsync always`
+/// fsyncs it too. The connection calls it after running a batch, before
+/// writing its replies: as Redis writes its AOF buffer before replying,
+/// an acknowledged write is in the file (in the kernel's cache at least)
+/// whatever the policy, and survives the process being killed.
 pub fn sync_before_reply(shared: &Shared) {
     if FED.with(|f| f.replace(false)) {
-        sync_everything(shared);
+        let aof = &shared.aof;
+        if !aof.enabled() {
+            return;
+        }
+        if aof.fsync_policy() == Fsync::Always {
+            sync_everything(shared);
+        } else {
+            let target = aof.core.pending.lock().fed;
+            if aof.core.io.lock().written < target {
+                aof.core.flush(false);
+            }
+        }
     }
 }
 
@@ -736,8 +752,9 @@ pub fn open_on_start(shared: &Shared) -> Result<(), String> {
     io.dir = dir.clone();
     io.name = name.clone();
     if io.manifest.base.is_none() && io.manifest.incr.is_empty() {
-        let base = next_base(&mut io.manifest, &name);
-        write_base_now(shared, &dir.join(os(&base))).map_err(|e| e.to_string())?;
+        let format = base_format(shared);
+        let base = next_base(&mut io.manifest, &name, format.preamble);
+        write_base_now(shared, &dir.join(os(&base)), format).map_err(|e| e.to_string())?;
         crate::log::notice(&format!(
             "Creating AOF base file {} on server start",
             lossy(&base)
@@ -766,14 +783,15 @@ pub fn open_on_start(shared: &Shared) -> Result<(), String> {
     Ok(())
 }
 
-/// Marks the current base as history and names the next one.
-fn next_base(m: &mut Manifest, name: &[u8]) -> Vec<u8> {
+/// Marks the current base as history and names the next one (`.rdb` with
+/// an RDB preamble, `.aof` for commands).
+fn next_base(m: &mut Manifest, name: &[u8], preamble: bool) -> Vec<u8> {
     let seq = m.base.as_ref().map_or(0, |b| b.seq) + 1;
     if let Some(mut old) = m.base.take() {
         old.kind = FileType::History;
         m.history.insert(0, old);
     }
-    let file = manifest::base_name(name, seq, true);
+    let file = manifest::base_name(name, seq, preamble);
     m.base = Some(AofFile::new(file.clone(), seq, FileType::Base));
     file
 }
@@ -816,21 +834,53 @@ fn base_options(shared: &Shared) -> SaveOptions {
     }
 }
 
-/// Writes the dataset as a base file now (an empty server's first base).
-fn write_base_now(shared: &Shared, path: &Path) -> io::Result<()> {
-    let opts = base_options(shared);
+/// How a base file is written: `aof-use-rdb-preamble`, and the `#TS:`
+/// annotation a command base starts with under `aof-timestamp-enabled`.
+#[derive(Debug, Clone, Copy)]
+struct BaseFormat {
+    preamble: bool,
+    timestamps: bool,
+}
+
+fn base_format(shared: &Shared) -> BaseFormat {
+    let cfg = shared.config.read();
+    BaseFormat {
+        preamble: cfg.bool(crate::config::Opt::AofUseRdbPreamble),
+        timestamps: cfg.bool(crate::config::Opt::AofTimestampEnabled),
+    }
+}
+
+/// Writes a base file to `path` with `write_rdb`, which writes the dataset
+/// as RDB: as it is with an RDB preamble, else turned into commands.
+fn write_base(
+    path: &Path,
+    format: BaseFormat,
+    write_rdb: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut f = File::create(path)?;
     {
-        let mut out = io::BufWriter::new(&mut f);
-        snapshot::save(
-            &shared.store,
-            &mut out,
-            &opts,
-            viator_store::clock::now_ms(),
-        )?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, &mut f);
+        if format.preamble {
+            write_rdb(&mut out)?;
+        } else {
+            let mut rdb = Vec::new();
+            write_rdb(&mut rdb)?;
+            let ts = format
+                .timestamps
+                .then(|| viator_store::clock::now_ms() / 1000);
+            viator_persist::aof::rewrite::write_commands(&rdb[..], &mut out, ts)?;
+        }
         out.flush()?;
     }
     f.sync_all()
+}
+
+/// Writes the dataset as a base file now (an empty server's first base).
+fn write_base_now(shared: &Shared, path: &Path, format: BaseFormat) -> io::Result<()> {
+    let opts = base_options(shared);
+    write_base(path, format, |out| {
+        snapshot::save(&shared.store, out, &opts, viator_store::clock::now_ms()).map(|_| ())
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -873,6 +923,7 @@ pub fn rewrite_background(shared: &Shared, enable: bool) -> Result<(), RewriteEr
     }
     let now = viator_store::clock::now_ms();
     let opts = base_options(shared);
+    let format = base_format(shared);
     let core = shared.aof.core.clone();
     let was_on = shared.aof.enabled();
     let first = enable && !was_on;
@@ -923,22 +974,16 @@ pub fn rewrite_background(shared: &Shared, enable: bool) -> Result<(), RewriteEr
             let started = Instant::now();
             let tmp_name = format!("temp-rewriteaof-bg-{}.aof", std::process::id());
             let tmp = this.config.read().dir().join(&tmp_name);
-            let written = (|| -> io::Result<()> {
-                let mut f = File::create(&tmp)?;
-                {
-                    let mut out = io::BufWriter::with_capacity(1 << 20, &mut f);
-                    frozen.write(&this.store, &mut out, &opts)?;
-                    out.flush()?;
-                }
-                f.sync_all()
-            })();
+            let written = write_base(&tmp, format, |out| {
+                frozen.write(&this.store, out, &opts).map(|_| ())
+            });
             let result = match written {
                 Ok(()) => {
                     crate::log::notice(&format!(
                         "Successfully created the temporary AOF base file {tmp_name}"
                     ));
                     crate::log::notice("Background AOF rewrite terminated with success");
-                    finish_rewrite(&this, &tmp, &tmp_name)
+                    finish_rewrite(&this, &tmp, &tmp_name, format.preamble)
                 }
                 Err(e) => {
                     crate::log::warning(&format!(
@@ -1025,13 +1070,13 @@ fn switch_incr(core: &Core, dir: &Path, name: &[u8], first: bool) -> Result<(), 
 /// the temporary file becomes the new base, the incremental files before
 /// the current one become history, the manifest is written, and the
 /// history files are deleted.
-fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str) -> Result<(), ()> {
+fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str, preamble: bool) -> Result<(), ()> {
     let core = &shared.aof.core;
     let mut io = core.io.lock();
     let mut m = io.manifest.clone();
     let name = io.name.clone();
     let dir = io.dir.clone();
-    let base = next_base(&mut m, &name);
+    let base = next_base(&mut m, &name, preamble);
     if let Err(e) = std::fs::rename(tmp, dir.join(os(&base))) {
         crate::log::warning(&format!(
             "Error trying to rename the temporary AOF base file {tmp_name} into {}: {e}",

@@ -512,7 +512,7 @@ option_table! {
     ClusterRequireFullCoverage: "cluster-require-full-coverage", None, M, boolean(true), false;
     RdbSaveIncrementalFsync: "rdb-save-incremental-fsync", None, M, boolean(true), false;
     AofLoadTruncated: "aof-load-truncated", None, M, boolean(true), true;
-    AofUseRdbPreamble: "aof-use-rdb-preamble", None, M, boolean(true), false;
+    AofUseRdbPreamble: "aof-use-rdb-preamble", None, M, boolean(true), true;
     AofTimestampEnabled: "aof-timestamp-enabled", None, M, boolean(false), true;
     ClusterReplicaNoFailover: "cluster-replica-no-failover", Some("cluster-slave-no-failover"), M, boolean(false), false;
     ReplicaLazyFlush: "replica-lazy-flush", Some("slave-lazy-flush"), M, boolean(false), false;
