@@ -326,6 +326,8 @@ pub struct Store {
     pub watches: crate::watch::Watches,
     /// The background snapshot in progress, if any.
     pub(crate) cow: crate::snapshot::Cow,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
     commands: CommandTable,
 }
 
@@ -345,6 +347,7 @@ impl Store {
             blocking: Default::default(),
             watches: Default::default(),
             cow: Default::default(),
+            migrate_sockets: Default::default(),
             commands: CommandTable::builtin(),
         }
     }

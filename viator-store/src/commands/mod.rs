@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod migrate;
 mod scan_args;
 pub mod set;
 pub mod sort;
@@ -32,6 +33,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         string::COMMANDS,
         keys::COMMANDS,
         dump::COMMANDS,
+        migrate::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
