@@ -570,10 +570,10 @@ fn redis_migrates_to_viator() {
     );
 }
 
-/// Viator migrates every type to Redis. Redis accepts payloads of its own
-/// RDB version or older: Viator's are version 12, as Redis 8's, so a Redis
-/// before 7.4 refuses them exactly as it refuses Redis 8's, and the keys
-/// stay on Viator.
+/// Viator migrates every type to Redis (and hash fields with a TTL there
+/// and back). Redis accepts payloads of its own RDB version or older:
+/// Viator's are version 12, as Redis 8's, so a Redis before 7.4 refuses
+/// them exactly as it refuses Redis 8's, and the keys stay on Viator.
 #[test]
 #[ignore = "needs redis-server on PATH"]
 fn viator_migrates_to_redis() {
@@ -622,6 +622,38 @@ fn viator_migrates_to_redis() {
     }
     assert_eq!(got, want);
     let ttl: i64 = r.cmd(&["TTL", "ttl"])[1..].parse().unwrap();
+    assert!((98..=100).contains(&ttl), "{ttl}");
+    // Hash fields with a TTL (RDB 12), there and back.
+    v.cmd(&["HSET", "hf", "a", "1", "b", "2"]);
+    assert_eq!(v.cmd(&["HEXPIRE", "hf", "100", "FIELDS", "1", "a"]), "[:1]");
+    assert_eq!(
+        v.cmd(&[
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            "hf",
+            "0",
+            "5000",
+            "AUTH",
+            "secret"
+        ]),
+        "+OK"
+    );
+    assert_eq!(
+        r.cmd(&["HTTL", "hf", "FIELDS", "2", "a", "b"]),
+        "[:100,:-1]"
+    );
+    let vport = viator.port().to_string();
+    assert_eq!(
+        r.cmd(&["MIGRATE", "127.0.0.1", &vport, "hf", "0", "5000"]),
+        "+OK"
+    );
+    assert_eq!(v.cmd(&["HGETALL", "hf"]), "[\"a\",\"1\",\"b\",\"2\"]");
+    let ttl: i64 = v
+        .cmd(&["HTTL", "hf", "FIELDS", "1", "a"])
+        .trim_matches(|c| c == '[' || c == ']' || c == ':')
+        .parse()
+        .unwrap();
     assert!((98..=100).contains(&ttl), "{ttl}");
 }
 
