@@ -24,7 +24,8 @@
 //!    the replies.
 //! 3. Under the locks again, it deletes each key the target acknowledged
 //!    (unless COPY), **only if the key still holds what was sent**: the
-//!    same payload and the same expire time. A key some client changed
+//!    same payload (the key is serialized again to compare, which costs
+//!    what step 1 cost) and the same expire time. A key some client changed
 //!    meanwhile keeps its new value on this server (the target has the
 //!    value of step 1); no write is ever lost. Redis cannot get here; a
 //!    client that relies on the key being gone after OK only differs when
@@ -173,11 +174,13 @@ impl SocketCache {
     }
 }
 
-/// One key to move: its name, payload and absolute expire time.
+/// One key to move: its name, payload, absolute expire time and the TTL
+/// its RESTORE carries.
 struct Item<'a> {
     key: &'a [u8],
     payload: Vec<u8>,
     expire_ms: Option<i64>,
+    ttl: i64,
 }
 
 /// Why talking to the target failed, for the retry decision and the
@@ -213,18 +216,23 @@ fn migrate(ctx: &mut Ctx<'_>) {
             return;
         }
         for key in found {
-            if let Some(e) = ks.peek(key) {
+            // A key whose time ran out since its lookup is not sent (none
+            // can be: the lookup and this share the command's time).
+            if let Some(e) = ks.peek(key)
+                && let Some(ttl) = restore_ttl(e.expire_ms(), ctx.now_ms)
+            {
                 items.push(Item {
                     key,
                     payload: dump::create(&e, compress),
                     expire_ms: e.expire_ms(),
+                    ttl,
                 });
             }
         }
     }
 
     // Step 2: the network, with no lock held (see the module docs).
-    let restores = restore_commands(&items, opts.replace, ctx.now_ms);
+    let restores = restore_commands(&items, opts.replace);
     let host = ctx.arg(1);
     let port = ctx.arg(2);
     let mut name = host.to_vec();
@@ -372,25 +380,25 @@ fn parse<'a>(ctx: &mut Ctx<'a>) -> Option<Options<'a>> {
     Some(o)
 }
 
-/// The RESTORE commands of `items` in RESP, one after the other: key, TTL
-/// left in milliseconds (at least 1 for a key about to expire, 0 for
-/// none), payload, and REPLACE if asked. Keys whose time ran out since
-/// they were looked up are left out (none can be: the lookup and this
-/// share the command's time).
-fn restore_commands(items: &[Item<'_>], replace: bool, now_ms: i64) -> Vec<u8> {
+/// RESTORE's TTL argument for a key expiring at `expire_ms`: the
+/// milliseconds left, at least 1 for a key about to expire, 0 for none;
+/// `None` when its time is past.
+fn restore_ttl(expire_ms: Option<i64>, now_ms: i64) -> Option<i64> {
+    match expire_ms {
+        Some(at) => {
+            let left = at.saturating_sub(now_ms);
+            (left >= 0).then_some(left.max(1))
+        }
+        None => Some(0),
+    }
+}
+
+/// The RESTORE commands of `items` in RESP, one after the other: key, TTL,
+/// payload, and REPLACE if asked.
+fn restore_commands(items: &[Item<'_>], replace: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for item in items {
-        let ttl = match item.expire_ms {
-            Some(at) => {
-                let left = at.saturating_sub(now_ms);
-                if left < 0 {
-                    continue;
-                }
-                left.max(1)
-            }
-            None => 0,
-        };
-        let ttl = ttl.to_string();
+        let ttl = item.ttl.to_string();
         let mut args: Vec<&[u8]> = vec![b"RESTORE", item.key, ttl.as_bytes(), &item.payload];
         if replace {
             args.push(b"REPLACE");
@@ -769,35 +777,27 @@ mod tests {
         let mut out = Vec::new();
         encode(&mut out, &[b"SELECT", b"9"]);
         assert_eq!(out, b"*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n");
-        let items = [
-            Item {
-                key: b"a",
-                payload: b"P".to_vec(),
-                expire_ms: Some(1000),
-            },
-            Item {
-                key: b"b",
-                payload: b"Q".to_vec(),
-                expire_ms: None,
-            },
-            Item {
-                key: b"c",
-                payload: b"R".to_vec(),
-                expire_ms: Some(1000),
-            },
-        ];
-        // 1000 is "now": a TTL of at least 1 ms; past: left out.
-        let got = restore_commands(&items[..2], true, 1000);
+        let item = |key: &'static [u8], payload: &[u8], ttl| Item {
+            key,
+            payload: payload.to_vec(),
+            expire_ms: None,
+            ttl,
+        };
+        let items = [item(b"a", b"P", 1), item(b"b", b"Q", 0)];
         assert_eq!(
-            got,
+            restore_commands(&items, true),
             b"*5\r\n$7\r\nRESTORE\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nP\r\n$7\r\nREPLACE\r\n\
               *5\r\n$7\r\nRESTORE\r\n$1\r\nb\r\n$1\r\n0\r\n$1\r\nQ\r\n$7\r\nREPLACE\r\n"
         );
-        assert!(restore_commands(&items[2..], false, 1001).is_empty());
         assert_eq!(
-            restore_commands(&items[2..], false, 400),
+            restore_commands(&[item(b"c", b"R", 600)], false),
             b"*4\r\n$7\r\nRESTORE\r\n$1\r\nc\r\n$3\r\n600\r\n$1\r\nR\r\n"
         );
+        // 1000 is "now": a TTL of at least 1 ms; past: not sent.
+        assert_eq!(restore_ttl(Some(1000), 1000), Some(1));
+        assert_eq!(restore_ttl(Some(1000), 400), Some(600));
+        assert_eq!(restore_ttl(Some(1000), 1001), None);
+        assert_eq!(restore_ttl(None, 1001), Some(0));
     }
 
     #[test]
