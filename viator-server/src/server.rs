@@ -1001,6 +1001,12 @@ async fn cron(shared: Arc<Shared>) {
             viator_store::expire::active_expire_cycle(&shared.store, period / 4);
         }
         shared.clients.close_idle(&shared);
+        // MIGRATE's connections unused for 10 s (Redis runs this once a
+        // second; it is a short walk of at most 64 entries).
+        shared
+            .store
+            .migrate_sockets
+            .close_idle(viator_store::clock::now_ms() / 1000);
         crate::persistence::cron(&shared);
         crate::aof::cron(&shared);
         shared.note_memory_peak(shared.used_memory());

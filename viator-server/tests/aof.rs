@@ -570,3 +570,56 @@ fn redis_and_viator_load_each_others_aof() {
     assert_eq!(reads(&mut r), expected);
     assert_eq!(r.cmd(&["GET", "viator2"]), "\"2\"");
 }
+
+#[test]
+fn migrate_propagates_the_deletion_of_the_keys_it_moved() {
+    let dir = scratch("migrate");
+    let src = start_in(&dir, "appendonly yes\nappendfsync always\n").unwrap();
+    let dst_dir = scratch("migrate-dst");
+    let dst = start_in(&dst_dir, "").unwrap();
+    let mut c = Client::new(&src);
+    assert_eq!(c.cmd(&["MSET", "a", "1", "b", "2"]), "+OK");
+    let port = dst.port().to_string();
+    assert_eq!(
+        c.cmd(&[
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            "",
+            "0",
+            "5000",
+            "KEYS",
+            "a",
+            "b",
+            "nokey"
+        ]),
+        "+OK"
+    );
+    assert_eq!(
+        c.cmd(&[
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            "",
+            "0",
+            "5000",
+            "COPY",
+            "KEYS",
+            "nokey"
+        ]),
+        "+NOKEY"
+    );
+    let incr = std::fs::read(dir.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
+    let text = String::from_utf8_lossy(&incr);
+    assert!(
+        text.ends_with("*3\r\n$3\r\nDEL\r\n$1\r\na\r\n$1\r\nb\r\n"),
+        "{text}"
+    );
+    assert!(!text.contains("MIGRATE"));
+    src.shutdown();
+    let src = start_in(&dir, "appendonly yes\n").unwrap();
+    let mut c = Client::new(&src);
+    assert_eq!(c.cmd(&["DBSIZE"]), ":0");
+    src.shutdown();
+    dst.shutdown();
+}

@@ -347,6 +347,8 @@ pub struct Store {
     pub(crate) cow: crate::snapshot::Cow,
     /// Where writes propagate (the AOF), if anywhere.
     pub propagation: crate::propagate::Propagation,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
     commands: CommandTable,
 }
 
@@ -367,6 +369,7 @@ impl Store {
             watches: Default::default(),
             cow: Default::default(),
             propagation: Default::default(),
+            migrate_sockets: Default::default(),
             commands: CommandTable::builtin(),
         }
     }

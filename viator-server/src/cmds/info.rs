@@ -749,7 +749,17 @@ fn stats(out: &mut String, shared: &Shared) {
             ("pubsubshard_channels", "0"),
             ("latest_fork_usec", "0"),
             ("total_forks", "0"),
-            ("migrate_cached_sockets", "0"),
+        ],
+    );
+    field!(
+        out,
+        "migrate_cached_sockets",
+        "{}",
+        shared.store.migrate_sockets.len()
+    );
+    fixed(
+        out,
+        &[
             ("slave_expires_tracked_keys", "0"),
             ("active_defrag_hits", "0"),
             ("active_defrag_misses", "0"),

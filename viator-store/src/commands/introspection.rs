@@ -622,6 +622,12 @@ fn keys_of_spec(
         });
         i += step;
     }
+    // An incomplete spec (MIGRATE's KEYS) fails the search once its keys
+    // are in, so that the command's own finder decides; with `partial`,
+    // its keys stay, as Redis's GET_KEYSPEC_RETURN_PARTIAL keeps them.
+    if kf & key_flags::INCOMPLETE != 0 {
+        return None;
+    }
     Some(())
 }
 
@@ -635,8 +641,42 @@ fn native_getkeys(full_name: &str) -> Option<KeyFinder> {
         "bitfield" => Some(bitfield_getkeys),
         "sort" => Some(sort_getkeys),
         "sort_ro" => Some(sort_ro_getkeys),
+        "migrate" => Some(migrate_getkeys),
         _ => None,
     }
+}
+
+/// MIGRATE (Redis's `migrateGetKeys`): the key argument, or the keys after
+/// KEYS when the key argument is empty (none when it is not: the command
+/// reports that error). The options before KEYS are skipped with their
+/// values, so that `AUTH KEYS` is a password.
+fn migrate_getkeys(args: &[&[u8]]) -> Vec<KeyRef> {
+    let (mut first, mut num) = (3, 1);
+    let mut i = 6;
+    while i < args.len() {
+        let a = args[i];
+        if a.eq_ignore_ascii_case(b"keys") {
+            if args.get(3).is_some_and(|k| !k.is_empty()) {
+                num = 0;
+            } else {
+                first = i + 1;
+                num = args.len() - first;
+            }
+            break;
+        }
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    (first..first + num)
+        .map(|pos| KeyRef {
+            pos,
+            flags: key_flags::RW | key_flags::ACCESS | key_flags::DELETE,
+        })
+        .collect()
 }
 
 /// SET: the key is read with GET, only overwritten otherwise.

@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod migrate;
 pub mod rewrite;
 mod scan_args;
 pub mod set;
@@ -33,6 +34,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         string::COMMANDS,
         keys::COMMANDS,
         dump::COMMANDS,
+        migrate::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
