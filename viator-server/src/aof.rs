@@ -71,6 +71,8 @@ pub struct Aof {
     /// The base file's size after the last rewrite (or at load), for the
     /// automatic rewrite's growth check.
     pub base_size: AtomicU64,
+    /// Stops the running rewrite (CONFIG SET appendonly no).
+    rewrite_cancel: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 /// What the propagation sink and the writer thread share.
@@ -213,6 +215,7 @@ impl Aof {
             rewrites: AtomicU64::new(0),
             consecutive_failures: AtomicU64::new(0),
             base_size: AtomicU64::new(0),
+            rewrite_cancel: Mutex::new(None),
         }
     }
 
@@ -661,15 +664,22 @@ pub fn debug_loadaof(shared: &Shared, ctx: &mut viator_store::Ctx<'_>) {
     }
     // The files on disk are the truth; the manifest is read again.
     let io_manifest = std::mem::take(&mut shared.aof.core.io.lock().manifest);
+    // Redis's AOF_NOT_EXIST is an error here; an empty AOF is not.
+    let exists = {
+        let (dir, name) = paths(shared);
+        dir.join(os(&manifest::manifest_name(&name))).exists()
+    };
     match load(shared) {
-        Ok(_) => {
+        Ok(_) if exists => {
             ctx.no_propagate();
             crate::log::notice("Append Only File loaded by DEBUG LOADAOF");
             ctx.out.ok();
         }
-        Err(e) => {
+        result => {
             shared.aof.core.io.lock().manifest = io_manifest;
-            crate::log::warning(&e);
+            if let Err(e) = result {
+                crate::log::warning(&e);
+            }
             ctx.out
                 .error("ERR Error trying to load the AOF files, check server logs.");
         }
@@ -922,7 +932,9 @@ pub fn rewrite_background(shared: &Shared, enable: bool) -> Result<(), RewriteEr
         return Err(RewriteError::Failed);
     }
     let now = viator_store::clock::now_ms();
-    let opts = base_options(shared);
+    let mut opts = base_options(shared);
+    let cancel = Arc::new(AtomicBool::new(false));
+    opts.cancel = Some(cancel.clone());
     let format = base_format(shared);
     let core = shared.aof.core.clone();
     let was_on = shared.aof.enabled();
@@ -961,6 +973,7 @@ pub fn rewrite_background(shared: &Shared, enable: bool) -> Result<(), RewriteEr
         Ok((frozen, Ok(()))) => frozen,
     };
     let aof = &shared.aof;
+    *aof.rewrite_cancel.lock() = Some(cancel);
     aof.rewrites.fetch_add(1, Ordering::Relaxed);
     aof.rewrite_started_ms.store(now, Ordering::Relaxed);
     aof.rewrite_scheduled.store(false, Ordering::Relaxed);
@@ -985,6 +998,8 @@ pub fn rewrite_background(shared: &Shared, enable: bool) -> Result<(), RewriteEr
                     crate::log::notice("Background AOF rewrite terminated with success");
                     finish_rewrite(&this, &tmp, &tmp_name, format.preamble)
                 }
+                // Stopped by CONFIG SET appendonly no: not a failure.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
                 Err(e) => {
                     crate::log::warning(&format!(
                         "Write error writing append only file on disk: {e}"
@@ -1130,6 +1145,21 @@ fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str, preamble: bool) -
 /// CONFIG SET appendonly no: the last writes to the file, fsynced, and no
 /// more (Redis's `stopAppendOnly`).
 pub fn stop(shared: &Shared) {
+    let aof = &shared.aof;
+    if aof.rewriting()
+        && let Some(cancel) = aof.rewrite_cancel.lock().take()
+    {
+        // Redis kills its rewriting child and waits for it.
+        crate::log::notice(&format!(
+            "Killing running AOF rewrite child: {}",
+            std::process::id()
+        ));
+        cancel.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while aof.rewriting() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
     let core = &shared.aof.core;
     if !core.enabled.load(Ordering::Relaxed) {
         return;

@@ -40,6 +40,10 @@ pub struct SaveOptions {
     /// (a negative -n: one microsecond per n keys), for tests that need a
     /// save to last.
     pub key_save_delay_us: i64,
+    /// Set by another thread to stop a background save early (an AOF
+    /// rewrite killed by CONFIG SET appendonly no): the write then fails
+    /// with [`std::io::ErrorKind::Interrupted`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for SaveOptions {
@@ -51,6 +55,7 @@ impl Default for SaveOptions {
             aux: Vec::new(),
             used_memory: 0,
             key_save_delay_us: 0,
+            cancel: None,
         }
     }
 }
@@ -486,7 +491,14 @@ impl BackgroundSave {
             w.select_db(db as u64, total, expires)?;
             for image in &images {
                 w.records(&image.records)?;
-                key_save_delay(opts.key_save_delay_us, image.keys);
+                key_save_delay(opts.key_save_delay_us, image.keys, opts.cancel.as_deref());
+                if opts
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(Ordering::Relaxed))
+                {
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
             }
             keys += total;
         }
@@ -496,15 +508,18 @@ impl BackgroundSave {
     }
 }
 
-/// Sleeps what `rdb-key-save-delay` asks for `keys` keys written.
-fn key_save_delay(delay_us: i64, keys: u64) {
-    let us = match delay_us {
+/// Sleeps what `rdb-key-save-delay` asks for `keys` keys written, in
+/// slices, so that a cancelled save stops soon.
+fn key_save_delay(delay_us: i64, keys: u64, cancel: Option<&AtomicBool>) {
+    let mut us = match delay_us {
         0 => return,
         d if d > 0 => (d as u64).saturating_mul(keys),
         d => keys / d.unsigned_abs(),
     };
-    if us > 0 {
-        std::thread::sleep(std::time::Duration::from_micros(us));
+    while us > 0 && !cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        let slice = us.min(10_000);
+        std::thread::sleep(std::time::Duration::from_micros(slice));
+        us -= slice;
     }
 }
 
