@@ -91,6 +91,9 @@ struct Core {
     write_failed: AtomicBool,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write.
     flush_sleep_us: AtomicU64,
+    /// `no-appendfsync-on-rewrite`: no fsync while a background save or
+    /// rewrite runs.
+    no_fsync_on_rewrite: AtomicBool,
 }
 
 /// Encoded writes waiting for the file.
@@ -207,6 +210,7 @@ impl Aof {
                 stop: AtomicBool::new(false),
                 write_failed: AtomicBool::new(false),
                 flush_sleep_us: AtomicU64::new(0),
+                no_fsync_on_rewrite: AtomicBool::new(false),
             }),
             rewrite_started_ms: AtomicI64::new(0),
             rewrite_scheduled: AtomicBool::new(false),
@@ -260,7 +264,15 @@ impl Aof {
     }
 
     /// Sets the fsync policy and timestamp annotations from the config.
-    pub fn configure(&self, fsync: crate::config::AppendFsync, timestamps: bool) {
+    pub fn configure(
+        &self,
+        fsync: crate::config::AppendFsync,
+        timestamps: bool,
+        no_fsync_on_rewrite: bool,
+    ) {
+        self.core
+            .no_fsync_on_rewrite
+            .store(no_fsync_on_rewrite, Ordering::Relaxed);
         let policy = match fsync {
             crate::config::AppendFsync::No => Fsync::No,
             crate::config::AppendFsync::Everysec => Fsync::Everysec,
@@ -363,7 +375,7 @@ impl Core {
 
 /// The writer thread: moves writes to the file as they come, and fsyncs
 /// once a second under `everysec`.
-fn writer(aof: Arc<Core>) {
+fn writer(aof: Arc<Core>, shared: std::sync::Weak<Shared>) {
     loop {
         {
             let mut p = aof.pending.lock();
@@ -375,7 +387,9 @@ fn writer(aof: Arc<Core>) {
             return;
         }
         let everysec = fsync_of(aof.fsync.load(Ordering::Relaxed)) == Fsync::Everysec;
-        let due = everysec && aof.io.lock().last_fsync.elapsed() >= Duration::from_secs(1);
+        let due = everysec
+            && aof.io.lock().last_fsync.elapsed() >= Duration::from_secs(1)
+            && !shared.upgrade().is_some_and(|s| fsync_held(&s));
         aof.flush(due);
         if !everysec {
             // Nothing to wait for but more writes.
@@ -384,6 +398,13 @@ fn writer(aof: Arc<Core>) {
         // Gather writes for a moment instead of one write per command.
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// Whether `no-appendfsync-on-rewrite` holds fsyncs back now: a
+/// background save or rewrite is writing.
+fn fsync_held(shared: &Shared) -> bool {
+    shared.aof.core.no_fsync_on_rewrite.load(Ordering::Relaxed)
+        && snapshot::background_active(&shared.store)
 }
 
 /// If a command of this thread fed the AOF since the last call, writes
@@ -418,7 +439,7 @@ pub fn sync_everything(shared: &Shared) {
         if aof.core.io.lock().synced >= target {
             return;
         }
-        aof.core.flush(true);
+        aof.core.flush(!fsync_held(shared));
     }
 }
 
@@ -826,9 +847,10 @@ fn start_writes(shared: &Shared) {
     core.enabled.store(true, Ordering::Relaxed);
     core.stop.store(false, Ordering::Relaxed);
     shared.store.propagation.set_sink(Some(core.clone()));
+    let weak = shared.this.get().cloned().unwrap_or_default();
     let _ = std::thread::Builder::new()
         .name("viator-aof".into())
-        .spawn(move || writer(core));
+        .spawn(move || writer(core, weak));
 }
 
 /// The options of an AOF base snapshot: Redis's `aof-base` aux field.

@@ -423,6 +423,7 @@ impl Shared {
         self.aof.configure(
             cfg.appendfsync(),
             cfg.bool(crate::config::Opt::AofTimestampEnabled),
+            cfg.bool(crate::config::Opt::NoAppendfsyncOnRewrite),
         );
         s.list_max_listpack_size
             .store(cfg.num(Opt::ListMaxListpackSize), Ordering::Relaxed);

@@ -438,6 +438,12 @@ pub fn begin_background_then<T>(
     Ok((BackgroundSave { state }, t))
 }
 
+/// Whether a background save (BGSAVE or an AOF rewrite) is running: what
+/// Redis's `hasActiveChildProcess` says for its forks.
+pub fn background_active(store: &Store) -> bool {
+    store.cow.is_active()
+}
+
 /// Ends a background save that will not be written (its thread could not
 /// start): shards are no longer copied.
 pub fn abort_background(store: &Store) {
