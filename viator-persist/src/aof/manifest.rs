@@ -88,9 +88,42 @@ fn atoll(s: &[u8]) -> i64 {
     if neg { v.saturating_neg() } else { v }
 }
 
+/// Why a manifest was refused, with what Redis's `*** FATAL AOF MANIFEST
+/// FILE ERROR ***` report shows besides the reason: the number of the line
+/// (counted as Redis's `fgets` reads them, a comment longer than
+/// [`MAX_LINE`] counting once per buffer) and, once the line got past the
+/// comment and length checks, its trimmed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// Redis's message ("Invalid AOF manifest file format"...).
+    pub reason: &'static str,
+    /// The line being read when the error was found (1-based; 0 for an
+    /// empty manifest).
+    pub line: usize,
+    /// The trimmed line, when Redis prints it (`>>> '...'`).
+    pub text: Option<Vec<u8>>,
+}
+
+/// Redis's `sdstrim(line, " \t\r\n")`.
+fn trim_blanks(line: &[u8]) -> &[u8] {
+    let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let start = line.iter().position(|c| !blank(c)).unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|c| !blank(c))
+        .map_or(start, |i| i + 1);
+    &line[start..end]
+}
+
 impl Manifest {
     /// Parses a manifest, with Redis's error messages.
     pub fn parse(text: &[u8]) -> Result<Manifest, &'static str> {
+        Manifest::parse_detailed(text).map_err(|e| e.reason)
+    }
+
+    /// [`Manifest::parse`], telling where an error is as Redis's report
+    /// does (used by `viator-check-aof`, which prints that report).
+    pub fn parse_detailed(text: &[u8]) -> Result<Manifest, ParseError> {
         let mut m = Manifest::default();
         let mut maxseq = 0;
         let mut rest = text;
@@ -103,28 +136,41 @@ impl Manifest {
                 // A comment is skipped before the length check, one
                 // buffer at a time, as Redis's loop does.
                 None if rest[0] == b'#' => rest.split_at(rest.len().min(MAX_LINE)),
-                None => return Err("The AOF manifest file contains too long line"),
+                None => {
+                    return Err(ParseError {
+                        reason: "The AOF manifest file contains too long line",
+                        line: lines + 1,
+                        text: None,
+                    });
+                }
             };
             rest = more;
             lines += 1;
             if line[0] == b'#' {
                 continue;
             }
-            let trimmed = line.trim_ascii();
+            // Redis trims " \t\r\n" only.
+            let trimmed = trim_blanks(line);
+            let err = |reason| ParseError {
+                reason,
+                line: lines,
+                text: Some(trimmed.to_vec()),
+            };
             if trimmed.is_empty() {
-                return Err("Invalid AOF manifest file format");
+                return Err(err("Invalid AOF manifest file format"));
             }
-            let argv =
-                viator_protocol::split_line(trimmed).ok_or("Invalid AOF manifest file format")?;
+            let argv = viator_protocol::split_line(trimmed)
+                .ok_or_else(|| err("Invalid AOF manifest file format"))?;
             if argv.len() < 6 || argv.len() % 2 != 0 {
-                return Err("Invalid AOF manifest file format");
+                return Err(err("Invalid AOF manifest file format"));
             }
             let (mut name, mut seq, mut kind, mut start, mut end) = (None, 0, 0u8, -1, -1);
             for pair in argv.chunks_exact(2) {
                 let (k, v) = (&pair[0], &pair[1]);
                 if k.eq_ignore_ascii_case(b"file") {
-                    if v.contains(&b'/') {
-                        return Err("File can't be a path, just a filename");
+                    // Redis's pathIsBaseName: neither kind of slash.
+                    if v.contains(&b'/') || v.contains(&b'\\') {
+                        return Err(err("File can't be a path, just a filename"));
                     }
                     name = Some(v.clone());
                 } else if k.eq_ignore_ascii_case(b"seq") {
@@ -138,7 +184,7 @@ impl Manifest {
                 }
             }
             let Some(name) = name.filter(|_| seq != 0 && kind != 0) else {
-                return Err("Invalid AOF manifest file format");
+                return Err(err("Invalid AOF manifest file format"));
             };
             let file = |kind| AofFile {
                 name,
@@ -150,23 +196,27 @@ impl Manifest {
             match kind {
                 b'b' => {
                     if m.base.is_some() {
-                        return Err("Found duplicate base file information");
+                        return Err(err("Found duplicate base file information"));
                     }
                     m.base = Some(file(FileType::Base));
                 }
                 b'h' => m.history.push(file(FileType::History)),
                 b'i' => {
                     if seq <= maxseq {
-                        return Err("Found a non-monotonic sequence number");
+                        return Err(err("Found a non-monotonic sequence number"));
                     }
                     maxseq = seq;
                     m.incr.push(file(FileType::Incr));
                 }
-                _ => return Err("Unknown AOF file type"),
+                _ => return Err(err("Unknown AOF file type")),
             }
         }
         if lines == 0 {
-            return Err("Found an empty AOF manifest");
+            return Err(ParseError {
+                reason: "Found an empty AOF manifest",
+                line: 0,
+                text: None,
+            });
         }
         Ok(m)
     }
@@ -269,6 +319,10 @@ file appendonly.aof.3.incr.aof seq 3 type i startoffset 100 endoffset 200\n";
                 "File can't be a path, just a filename",
             ),
             (
+                b"file dir\\a seq 1 type i\n",
+                "File can't be a path, just a filename",
+            ),
+            (
                 b"file a seq 1 type b\nfile b seq 2 type b\n",
                 "Found duplicate base file information",
             ),
@@ -302,5 +356,27 @@ file appendonly.aof.3.incr.aof seq 3 type i startoffset 100 endoffset 200\n";
             Err("Invalid AOF manifest file format")
         );
         assert!(Manifest::parse(b"file a seq 1 type i\n# no newline").is_ok());
+    }
+
+    #[test]
+    fn errors_tell_the_line_as_redis_reports_it() {
+        let err = Manifest::parse_detailed(b"# c\nfile a seq 1 type b\n  file b seq 1 type q \r\n")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ParseError {
+                reason: "Unknown AOF file type",
+                line: 3,
+                text: Some(b"file b seq 1 type q".to_vec()),
+            }
+        );
+        // A blank line is shown empty; a too-long line and an empty
+        // manifest have no text.
+        let err = Manifest::parse_detailed(b"file a seq 1 type b\n \t\n").unwrap_err();
+        assert_eq!((err.line, err.text), (2, Some(Vec::new())));
+        let err = Manifest::parse_detailed(b"file a seq 1 type b\nfile").unwrap_err();
+        assert_eq!((err.line, err.text), (2, None));
+        let err = Manifest::parse_detailed(b"").unwrap_err();
+        assert_eq!((err.line, err.text), (0, None));
     }
 }

@@ -291,4 +291,42 @@ mod values {
         let mut r = Reader::new(&[0u8][..]);
         assert!(read_value(&mut r, 99).is_err());
     }
+
+    #[test]
+    fn hash_field_ttls_relative_to_a_zero_minimum() {
+        // Found by the rdb_dump_payload fuzz target: a minimum expire time
+        // of 0 made `ttl + min - 1` underflow (a panic in debug builds).
+        // Redis's unsigned sum gives ttl - 1: 0 (no expire) for a ttl of 1.
+        let mut data = 0u64.to_le_bytes().to_vec();
+        data.extend_from_slice(&[2, 1, 1, b'f', 1, b'v', 8, 1, b'g', 1, b'w']);
+        assert_eq!(
+            read_back(t::HASH_METADATA, &data),
+            Value::Hash(vec![
+                HashField {
+                    field: b"f".to_vec(),
+                    value: b"v".to_vec(),
+                    expire_ms: None
+                },
+                HashField {
+                    field: b"g".to_vec(),
+                    value: b"w".to_vec(),
+                    expire_ms: Some(7)
+                },
+            ])
+        );
+        // A sum past 64 bits wraps as in Redis, then is checked.
+        let mut data = 10u64.to_le_bytes().to_vec();
+        data.extend_from_slice(&[1, 0x81]);
+        data.extend_from_slice(&u64::MAX.to_be_bytes());
+        data.extend_from_slice(&[1, b'f', 1, b'v']);
+        let mut r = Reader::new(&data[..]);
+        assert_eq!(
+            read_value(&mut r, t::HASH_METADATA),
+            Ok(Value::Hash(vec![HashField {
+                field: b"f".to_vec(),
+                value: b"v".to_vec(),
+                expire_ms: Some(8)
+            }]))
+        );
+    }
 }

@@ -165,12 +165,13 @@ pub fn read_value<R: Read>(r: &mut Reader<R>, rdbtype: u8) -> Result<Value, Erro
             for _ in 0..n {
                 let ttl = r.length()?;
                 // Relative to the minimum, plus one, in the final format;
-                // absolute in the pre-GA one; 0 for none in both.
+                // absolute in the pre-GA one; 0 for none in both. Redis
+                // computes `ttl + minExpire - 1` in unsigned 64-bit
+                // arithmetic, so a minimum of 0 is no underflow (and a
+                // result of 0 means no expire time there too).
                 let at = match (ttl, rdbtype) {
                     (0, _) => 0,
-                    (ttl, t::HASH_METADATA) => ttl
-                        .checked_add(min_expire - 1)
-                        .ok_or(Error::Corrupt("hash field expire time"))?,
+                    (ttl, t::HASH_METADATA) => ttl.wrapping_add(min_expire).wrapping_sub(1),
                     (ttl, _) => ttl,
                 };
                 let expire_ms = checked_expire(at)?;
