@@ -94,6 +94,8 @@ struct Core {
     /// `no-appendfsync-on-rewrite`: no fsync while a background save or
     /// rewrite runs.
     no_fsync_on_rewrite: AtomicBool,
+    /// The last write error's text, for the MISCONF refusal.
+    write_error: Mutex<String>,
 }
 
 /// Encoded writes waiting for the file.
@@ -211,6 +213,7 @@ impl Aof {
                 write_failed: AtomicBool::new(false),
                 flush_sleep_us: AtomicU64::new(0),
                 no_fsync_on_rewrite: AtomicBool::new(false),
+                write_error: Mutex::new(String::new()),
             }),
             rewrite_started_ms: AtomicI64::new(0),
             rewrite_scheduled: AtomicBool::new(false),
@@ -236,6 +239,17 @@ impl Aof {
     /// Whether the last write to the file failed (`aof_last_write_status`).
     pub fn write_failed(&self) -> bool {
         self.core.write_failed.load(Ordering::Relaxed)
+    }
+
+    /// The refusal of writes while the AOF cannot be written (Redis's
+    /// `writeCommandsDeniedByDiskError` for the AOF), if it cannot.
+    pub fn misconf(&self) -> Option<String> {
+        (self.enabled() && self.write_failed()).then(|| {
+            format!(
+                "MISCONF Errors writing to the AOF file: {}",
+                self.core.write_error.lock()
+            )
+        })
     }
 
     /// Bytes waiting for the file (`aof_buffer_length`).
@@ -354,8 +368,10 @@ impl Core {
                     let mut p = self.pending.lock();
                     let newer = std::mem::replace(&mut p.buf, bytes);
                     p.buf.extend_from_slice(&newer);
+                    let text = crate::config::util::strerror(&e);
+                    *self.write_error.lock() = text.clone();
                     if !self.write_failed.swap(true, Ordering::Relaxed) {
-                        crate::log::warning(&format!("Error writing to the AOF file: {e}"));
+                        crate::log::warning(&format!("Error writing to the AOF file: {text}"));
                     }
                     return;
                 }

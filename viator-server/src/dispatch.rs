@@ -293,11 +293,19 @@ fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) 
     if client.user.is_none() && f & flags::NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".to_string());
     }
-    // After a failed background save, writes (PING too, and an EXEC whose
-    // queue writes, as Redis's processCommand) are refused while
-    // `stop-writes-on-bgsave-error` says so. The state is checked first:
-    // one atomic load on every command otherwise.
-    if crate::persistence::writes_refused(shared)
+    // After a failed background save (while `stop-writes-on-bgsave-error`
+    // says so) or a failed write to the AOF, writes are refused (PING too,
+    // and an EXEC whose queue writes), as Redis's processCommand and
+    // writeCommandsDeniedByDiskError, the snapshot's error first. Two
+    // atomic loads on every command otherwise.
+    let disk_error = if crate::persistence::writes_refused(shared) {
+        Some(crate::persistence::MISCONF.to_string())
+    } else if shared.aof.write_failed() {
+        shared.aof.misconf()
+    } else {
+        None
+    };
+    if let Some(error) = disk_error
         && (f & flags::WRITE != 0
             || cmd.full_name.as_ref() == "ping"
             || (cmd.spec.name == "exec"
@@ -306,7 +314,7 @@ fn refuse(shared: &Shared, client: &Client, entry: &ClientEntry, cmd: &Command) 
                     .as_ref()
                     .is_some_and(|m| m.flags & flags::WRITE != 0)))
     {
-        return Some(crate::persistence::MISCONF.to_string());
+        return Some(error);
     }
     None
 }
