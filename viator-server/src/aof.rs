@@ -153,7 +153,8 @@ impl PropagationSink for Core {
         }
         for c in commands {
             if c.db as i64 != p.selected_db {
-                encode(&mut p.buf, &[b"SELECT", c.db.to_string().as_bytes()]);
+                let mut digits = itoa::Buffer::new();
+                encode(&mut p.buf, &[b"SELECT", digits.format(c.db).as_bytes()]);
                 p.selected_db = c.db as i64;
             }
             encode(&mut p.buf, &c.argv);
@@ -171,10 +172,17 @@ impl PropagationSink for Core {
 
 /// Appends one command as a RESP array of bulk strings.
 fn encode<A: AsRef<[u8]>>(buf: &mut Vec<u8>, argv: &[A]) {
-    buf.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+    let mut digits = itoa::Buffer::new();
+    let total: usize = argv.iter().map(|a| a.as_ref().len() + 16).sum();
+    buf.reserve(total + 16);
+    buf.push(b'*');
+    buf.extend_from_slice(digits.format(argv.len()).as_bytes());
+    buf.extend_from_slice(b"\r\n");
     for a in argv {
         let a = a.as_ref();
-        buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        buf.push(b'$');
+        buf.extend_from_slice(digits.format(a.len()).as_bytes());
+        buf.extend_from_slice(b"\r\n");
         buf.extend_from_slice(a);
         buf.extend_from_slice(b"\r\n");
     }
