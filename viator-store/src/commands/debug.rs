@@ -127,12 +127,18 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
             mix_digest(&mut one, &buf[..n]);
             xor_digest(d, &one);
         }),
-        Some(Object::Hash(h)) => h.for_each(|field, value| {
-            let mut one = [0u8; 20];
-            mix_digest(&mut one, field);
-            mix_digest(&mut one, value);
-            xor_digest(d, &one);
-        }),
+        Some(Object::Hash(h)) => {
+            for (field, value, expire) in h.iter() {
+                let mut one = [0u8; 20];
+                mix_digest(&mut one, field);
+                mix_digest(&mut one, value);
+                // A field with an expire time is marked, as Redis 8 does.
+                if expire.is_some() {
+                    xor_digest(&mut one, b"!!hexpire!!");
+                }
+                xor_digest(d, &one);
+            }
+        }
         // Entries in order, each as `ms.seq` then its fields and values;
         // consumer groups are not part of the digest (Redis's debug.c).
         Some(Object::Stream(s)) => s.range(StreamId::MIN, StreamId::MAX, false, |id, fields| {
@@ -495,5 +501,34 @@ fn stringmatch_fuzz() {
             .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())])
             .collect();
         let _ = viator_types::glob::glob_match(&p, &s, fastrand::bool());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Client, Store, StoreOptions};
+    use viator_protocol::ReplyBuf;
+
+    /// Digests Redis 8.0.2 gives for the same values (checked against a
+    /// redis-server built from its source).
+    #[test]
+    fn a_hash_field_with_an_expire_time_is_marked_in_the_digest() {
+        let store = Store::new(StoreOptions::default());
+        let mut client = Client::default();
+        let mut run = |cmd: &[&str]| {
+            let mut out = ReplyBuf::new();
+            store.execute(&mut client, cmd, &mut out);
+            String::from_utf8_lossy(out.as_bytes()).into_owned()
+        };
+        run(&["HSET", "h", "f", "v", "g", "w"]);
+        run(&["HSET", "plain", "f", "v", "g", "w"]);
+        assert_eq!(
+            run(&["HPEXPIRE", "h", "100000000", "FIELDS", "1", "f"]),
+            "*1\r\n:1\r\n"
+        );
+        assert_eq!(
+            run(&["DEBUG", "DIGEST-VALUE", "h", "plain"]),
+            "*2\r\n+355879033a5e790f0e021f3025ccea7312d9d282\r\n+d127864ed50239662bf61bafc9bda63c17da5b37\r\n"
+        );
     }
 }
