@@ -464,7 +464,7 @@ fn open(ctx: &mut Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], read: bool) -> Opt
 /// the caller opened), and the key if no field is left; counts them in
 /// `expired_subkeys`. Returns whether the hash is still there.
 fn reclaim_named(ctx: &Ctx<'_>, ks: &mut Keyspace<'_>, key: &[u8], fields: &[&[u8]]) -> bool {
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     let stale = read_hash(ks, key, |h| fields.iter().any(|f| h.is_expired(f, now)));
     match stale {
         None => return false,
@@ -504,7 +504,7 @@ fn open_with(
     read: bool,
     reclaim: Reclaim<'_>,
 ) -> Option<bool> {
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     if let Reclaim::Fields(fields) = reclaim {
         let exists = open_with(ctx, ks, key, read, Reclaim::Nothing)?;
         return Some(exists && reclaim_named(ctx, ks, key, fields));
@@ -852,7 +852,7 @@ fn getall(ctx: &mut Ctx<'_>, keys: bool, values: bool) {
     let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
         return;
     };
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     let e = if exists { ks.peek(key) } else { None };
     let Some(h) = e.as_deref().and_then(as_hash) else {
         if keys && values {
@@ -1117,7 +1117,7 @@ fn hscan(ctx: &mut Ctx<'_>) {
     let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
         return;
     };
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     if !exists {
         drop(ks);
         ctx.out.array(2);
@@ -1201,7 +1201,7 @@ fn hpexpireat(ctx: &mut Ctx<'_>) {
 /// `hexpireGenericCommand`): one result code per field.
 fn hexpire_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
     let key = ctx.arg(1);
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     let mut ks = ctx.key(key);
     let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
@@ -1330,7 +1330,7 @@ fn hpexpiretime(ctx: &mut Ctx<'_>) {
 /// one without TTL, else the time left (seconds rounded up) or the time.
 fn httl_generic(ctx: &mut Ctx<'_>, base: i64, seconds: bool) {
     let key = ctx.arg(1);
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     let mut ks = ctx.key(key);
     // A field whose time is up reads as missing; nothing is reclaimed.
     let Some(exists) = open_with(ctx, &mut ks, key, true, Reclaim::Nothing) else {
@@ -1435,9 +1435,26 @@ enum GetexAction {
     Persist,
 }
 
+/// The time field expire times are compared with: none has passed while
+/// an AOF loads (Redis's `server.loading`), so that the commands after a
+/// field's expire time in the file still find it, as Redis's replay does.
+fn field_clock(ctx: &Ctx<'_>) -> i64 {
+    if ctx
+        .store
+        .settings
+        .loading
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        i64::MIN
+    } else {
+        ctx.now_ms
+    }
+}
+
 fn hgetex(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let now = ctx.now_ms;
+    let clock = field_clock(ctx);
     let mut ks = ctx.key(key);
     let Some(exists) = open_with(ctx, &mut ks, key, false, Reclaim::Nothing) else {
         return;
@@ -1489,7 +1506,9 @@ fn hgetex(ctx: &mut Ctx<'_>) {
                     let c = match action {
                         GetexAction::Nothing => code::NOT_MET,
                         GetexAction::Persist => h.persist(f),
-                        GetexAction::Expire(at) => h.set_field_expire(f, at, ExpireCond::None, now),
+                        GetexAction::Expire(at) => {
+                            h.set_field_expire(f, at, ExpireCond::None, clock)
+                        }
                     };
                     if c == code::SET || c == code::DELETED {
                         changed += 1;
@@ -1644,7 +1663,7 @@ fn hsetex(ctx: &mut Ctx<'_>) {
         return;
     };
     let key = ctx.arg(1);
-    let now = ctx.now_ms;
+    let now = field_clock(ctx);
     let lim = limits(ctx);
     let pairs = &ctx.args[o.first..];
     let named: Vec<&[u8]> = pairs.iter().step_by(2).copied().collect();
