@@ -460,10 +460,31 @@ impl<'s> Conn<'s> {
                     break true;
                 }
             }
-            let left = if deadline == 0 {
+            // XREADGROUP ... CLAIM asked to be run again when a pending
+            // entry becomes idle enough: its keys are marked ready and
+            // served here, in the queue's order, as a write would.
+            let wake = slot.wake_at();
+            if wake != 0 && now >= wake {
+                slot.clear_wake_at();
+                shared.store.blocking.wake(id);
+                shared.store.serve_ready(shared);
+                // Served, or blocked again with a later wake-up time; a
+                // wake-up time already past waits a millisecond, so that
+                // this loop never spins.
+                let next = slot.wake_at();
+                if next == 0 || next > now {
+                    continue;
+                }
+            }
+            let until = match (deadline, wake) {
+                (0, 0) => 0,
+                (d, 0) | (0, d) => d,
+                (d, w) => d.min(w),
+            };
+            let left = if until == 0 {
                 std::time::Duration::from_secs(3600)
             } else {
-                std::time::Duration::from_millis((deadline - now).clamp(1, 3_600_000) as u64)
+                std::time::Duration::from_millis((until - now).clamp(1, 3_600_000) as u64)
             };
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
                 rbuf.reserve(READ_CHUNK);

@@ -275,6 +275,66 @@ fn claim_takes_over_idle_entries() {
     assert!(p.ends_with(",:2]]"), "{p}");
 }
 
+/// A reader blocked with CLAIM is served when a pending entry becomes idle
+/// enough, with no write to the stream (redis.io: the CLAIM condition may
+/// become true during the BLOCK period).
+#[test]
+fn a_blocked_claim_reader_wakes_when_an_entry_becomes_idle_enough() {
+    let server = start();
+    let mut c = Client::new(&server);
+    c.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    c.cmd(&["XADD", "s", "1-0", "f", "v"]);
+    c.cmd(&["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"]);
+    let mut b = Client::new(&server);
+    // BLOCK 0: only the entry becoming claimable can end this.
+    b.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "b",
+        "CLAIM",
+        "150",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    let f = frame(&mut b);
+    let Frame::Array(streams) = &f else {
+        panic!("{f:?}")
+    };
+    let Frame::Array(kv) = &streams[0] else {
+        panic!()
+    };
+    let Frame::Array(es) = &kv[1] else { panic!() };
+    let Frame::Array(e) = &es[0] else { panic!() };
+    assert_eq!(common::show(&e[0]), "\"1-0\"");
+    assert!(matches!(e[2], Frame::Integer(n) if n >= 150));
+    assert_eq!(
+        c.cmd(&["XPENDING", "s", "g"]),
+        "[:1,\"1-0\",\"1-0\",[[\"b\",\"1\"]]]"
+    );
+    // With nothing pending, a CLAIM reader waits for a write as before.
+    c.cmd(&["XACK", "s", "g", "1-0"]);
+    b.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "b",
+        "CLAIM",
+        "10",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    common::wait_blocked(&mut c, 1);
+    c.cmd(&["XADD", "s", "2-0", "f", "w"]);
+    assert_eq!(b.read(), "[[\"s\",[[\"2-0\",[\"f\",\"w\"],:0,:0]]]]");
+}
+
 #[test]
 fn hostile_arguments_neither_hang_nor_panic() {
     let server = start();

@@ -99,6 +99,10 @@ pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK
 pub struct BlockSlot {
     reply: Mutex<Option<Delivered>>,
     waker: Box<dyn Fn() + Send + Sync>,
+    /// When the blocked command should be run again even if no key is
+    /// signalled (unix ms, 0: never): XREADGROUP's CLAIM, when a pending
+    /// entry becomes idle enough to be claimed.
+    wake_at_ms: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for BlockSlot {
@@ -115,7 +119,20 @@ impl BlockSlot {
         BlockSlot {
             reply: Mutex::new(None),
             waker: Box::new(waker),
+            wake_at_ms: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// When the blocked command asked to be run again without a signal
+    /// (unix ms, 0: never). The connection waiting on the slot does so
+    /// with [`Blocking::wake`] and [`Store::serve_ready`].
+    pub fn wake_at(&self) -> i64 {
+        self.wake_at_ms.load(Ordering::Relaxed)
+    }
+
+    /// Clears [`BlockSlot::wake_at`] (the command is being run again).
+    pub fn clear_wake_at(&self) {
+        self.wake_at_ms.store(0, Ordering::Relaxed);
     }
 
     /// Takes the reply left for the client, if any.
@@ -292,6 +309,23 @@ impl Blocking {
         let w = inner.remove(id);
         self.blocked.store(inner.waiters.len(), Ordering::Relaxed);
         w
+    }
+
+    /// Marks every key client `id` waits on ready, so that the next
+    /// [`Store::serve_ready`] runs its command again (its wake-up time
+    /// came, see [`BlockSlot::wake_at`]).
+    pub fn wake(&self, id: u64) {
+        let mut inner = self.inner.lock();
+        let Some(w) = inner.waiters.get(&id) else {
+            return;
+        };
+        let keys: Vec<KeyId> = w.keys.iter().map(|k| (w.client.db, k.clone())).collect();
+        for key in keys {
+            if inner.ready_set.insert(key.clone()) {
+                inner.ready.push_back(key);
+            }
+        }
+        self.pending.store(true, Ordering::Release);
     }
 
     /// Marks `key` of database `db` ready if anyone waits on it.
@@ -523,6 +557,9 @@ impl Ctx<'_> {
         let mut client = self.client.clone();
         client.reblock_deadline = None;
         client.blocked = false;
+        if let Some(slot) = &self.client.block_slot {
+            slot.clear_wake_at();
+        }
         self.store.blocking.register(Waiter {
             client,
             args,
@@ -532,6 +569,16 @@ impl Ctx<'_> {
         });
         self.client.blocked = true;
         self.client.block_deadline = deadline_ms;
+    }
+
+    /// For a command that just blocked: run it again at `at_ms` (unix ms)
+    /// even if no key is signalled by then.
+    pub fn wake_blocked_at(&self, at_ms: i64) {
+        if self.client.blocked
+            && let Some(slot) = &self.client.block_slot
+        {
+            slot.wake_at_ms.store(at_ms.max(1), Ordering::Relaxed);
+        }
     }
 
     /// Tells blocked clients that `key` (in the client's database) may now

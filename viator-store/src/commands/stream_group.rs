@@ -840,6 +840,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
     let resp3 = ctx.out.is_resp3();
     let mut served = 0usize;
     let mut top = None;
+    let mut claim_wake: Option<i64> = None;
     let mut props = GroupProps::new(ctx);
     for (key, id) in keys.iter().zip(&ids) {
         let Ok(Some(mut e)) = ks.read_typed(key, ValueType::Stream) else {
@@ -849,7 +850,8 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
         let Some((gname, mut g)) = s.groups.remove_entry(group) else {
             continue;
         };
-        // Is a pending entry idle long enough to be claimed?
+        // Is a pending entry idle long enough to be claimed? If not, when
+        // the oldest will be: a blocked reader is run again then.
         let mut claimable = false;
         if claim != -1 {
             for (t, pid) in g.by_delivery_time() {
@@ -857,6 +859,8 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
                     continue;
                 }
                 claimable = claim_idle(now, t) >= claim as u64;
+                let at = t.saturating_add(claim);
+                claim_wake = Some(claim_wake.map_or(at, |w: i64| w.min(at)));
                 break;
             }
         }
@@ -947,7 +951,15 @@ fn xreadgroup(ctx: &mut Ctx<'_>) {
         return;
     }
     match deadline {
-        Some(d) => ctx.block_on_keys(keys, BlockedOn::StreamGroup, d, TimeoutReply::NullArray),
+        Some(d) => {
+            ctx.block_on_keys(keys, BlockedOn::StreamGroup, d, TimeoutReply::NullArray);
+            // CLAIM's condition may come true while the reader waits
+            // (redis.io's XREADGROUP page): it is run again when the
+            // oldest pending entry becomes idle enough.
+            if let Some(at) = claim_wake {
+                ctx.wake_blocked_at(at);
+            }
+        }
         None => ctx.out.null_array(),
     }
 }
