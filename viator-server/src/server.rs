@@ -805,6 +805,12 @@ impl Server {
             ..StoreOptions::default()
         });
         crate::cmds::bind(store.commands_mut());
+        // Every command runs on a worker thread (the cron and blocked
+        // clients' reruns included): with one worker, they are ordered.
+        store
+            .settings
+            .commands_on_one_thread
+            .store(io_threads == 1, Ordering::Relaxed);
         let (shutdown_tx, shutdown_rx) = watch::channel(None);
         let mut worker_rx = Vec::new();
         let mut workers = Vec::new();

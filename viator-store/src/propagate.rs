@@ -21,7 +21,9 @@
 //! that may lock more than their keys' shards (transactions, MOVE, COPY,
 //! SORT, whole-database commands) lock every shard of every database
 //! first, as EXEC does. A key deleted because its time was up is fed at
-//! once, under the lock of its shard.
+//! once, under the lock of its shard. A host that runs every command on
+//! one thread says so (`Settings::commands_on_one_thread`), and the locks
+//! are skipped: one thread orders everything already.
 //!
 //! All of this costs one relaxed atomic load per command while nothing
 //! listens.
@@ -248,6 +250,11 @@ impl Store {
         now_ms: i64,
     ) -> Vec<crate::Keyspace<'a>> {
         if cmd.spec.flags & (flags::WRITE | flags::MAY_REPLICATE) == 0 && cmd.spec.name != "exec" {
+            return Vec::new();
+        }
+        // One thread runs every command: they reach the sink in the order
+        // they ran with no lock at all.
+        if self.settings.commands_on_one_thread.load(Ordering::Relaxed) {
             return Vec::new();
         }
         let keys = crate::commands::introspection::command_keys(cmd, args);

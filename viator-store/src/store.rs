@@ -205,6 +205,11 @@ pub struct Settings {
     /// bases and DUMP payloads are written in: 12 (Redis 7.4 to 8.4), 11
     /// (7.2) or 10 (7.0) for older servers to read.
     pub rdb_version: std::sync::atomic::AtomicU16,
+    /// Set by a host that runs every command on one thread (the server
+    /// with `io-threads 1`): commands then reach the propagation sink in
+    /// the order they ran without locking their shards for it (see
+    /// `crate::propagate`).
+    pub commands_on_one_thread: AtomicBool,
     /// Set while an AOF loads: no key expires (a key the AOF gives a time
     /// already past keeps it until loading ends, and later commands in the
     /// file still find it), as Redis's `server.loading`.
@@ -243,6 +248,7 @@ impl Default for Settings {
             stream_node_max_entries: AtomicU64::new(100),
             stream_node_max_bytes: AtomicU64::new(4096),
             rdb_version: std::sync::atomic::AtomicU16::new(12),
+            commands_on_one_thread: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             lazyfree_lazy_expire: AtomicBool::new(false),
             lazyfree_lazy_server_del: AtomicBool::new(false),
