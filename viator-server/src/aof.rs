@@ -163,9 +163,6 @@ impl PropagationSink for Core {
             encode(&mut p.buf, &[b"EXEC"]);
         }
         p.fed += (p.buf.len() - before) as u64;
-        if before == 0 {
-            self.wake.notify_one();
-        }
         FED.with(|f| f.set(true));
     }
 }
@@ -401,10 +398,17 @@ impl Core {
 /// once a second under `everysec`.
 fn writer(aof: Arc<Core>, shared: std::sync::Weak<Shared>) {
     loop {
+        // Connections write their own batches before replying: this thread
+        // wakes when the next fsync is due (at most a second apart) and
+        // writes what other paths fed meanwhile (keys expiring in the
+        // cron).
+        let timeout = Duration::from_secs(1)
+            .saturating_sub(aof.io.lock().last_fsync.elapsed())
+            .max(Duration::from_millis(10));
         {
             let mut p = aof.pending.lock();
-            if p.buf.is_empty() && !aof.stop.load(Ordering::Relaxed) {
-                aof.wake.wait_for(&mut p, Duration::from_millis(1000));
+            if !aof.stop.load(Ordering::Relaxed) {
+                aof.wake.wait_for(&mut p, timeout);
             }
         }
         if aof.stop.load(Ordering::Relaxed) {
@@ -415,12 +419,12 @@ fn writer(aof: Arc<Core>, shared: std::sync::Weak<Shared>) {
             && aof.io.lock().last_fsync.elapsed() >= Duration::from_secs(1)
             && !shared.upgrade().is_some_and(|s| fsync_held(&s));
         aof.flush(due);
-        if !everysec {
-            // Nothing to wait for but more writes.
-            continue;
+        // With nothing left to fsync, the next fsync is due a second after
+        // now (and the wait above is never zero while idle).
+        let mut io = aof.io.lock();
+        if !everysec || io.synced >= io.written {
+            io.last_fsync = Instant::now();
         }
-        // Gather writes for a moment instead of one write per command.
-        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
