@@ -6,42 +6,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::Client;
-use viator_server::Server;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("viator-aof-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn start_in(dir: &Path, extra: &str) -> Result<Server, viator_server::StartError> {
-    let text = format!(
-        "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\nsave \"\"\ndir \"{}\"\n{extra}",
-        dir.display()
-    );
-    let cfg = viator_server::config::load(text, None).expect("config");
-    Server::start(cfg, None)
-}
-
-fn info_field(c: &mut Client, name: &str) -> String {
-    let info = c.cmd(&["INFO", "persistence"]);
-    let at = info
-        .find(&format!("{name}:"))
-        .unwrap_or_else(|| panic!("{name} in {info}"));
-    info[at + name.len() + 1..]
-        .split("\r\n")
-        .next()
-        .unwrap()
-        .to_string()
-}
+use common::{Client, info_field, scratch, start_in};
 
 fn manifest(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap()
@@ -49,8 +20,8 @@ fn manifest(dir: &Path) -> String {
 
 fn wait_rewrite(c: &mut Client) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while info_field(c, "aof_rewrite_in_progress") == "1"
-        || info_field(c, "aof_rewrite_scheduled") == "1"
+    while info_field(c, "persistence", "aof_rewrite_in_progress") == "1"
+        || info_field(c, "persistence", "aof_rewrite_scheduled") == "1"
     {
         assert!(Instant::now() < deadline, "rewrite never ended");
         std::thread::sleep(Duration::from_millis(20));
@@ -94,7 +65,7 @@ fn writes_survive_a_restart_in_redis_layout() {
     let dir = scratch("restart");
     let server = start_in(&dir, "appendonly yes\nappendfsync always\n").unwrap();
     let mut c = Client::new(&server);
-    assert_eq!(info_field(&mut c, "aof_enabled"), "1");
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "1");
     write_some(&mut c);
     // An empty server's first base, and the incremental file after it.
     assert_eq!(
@@ -142,8 +113,11 @@ fn bgrewriteaof_makes_a_new_base_and_drops_the_old_files() {
         "+Background append only file rewriting started"
     );
     wait_rewrite(&mut c);
-    assert_eq!(info_field(&mut c, "aof_rewrites"), "1");
-    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "aof_last_bgrewrite_status"),
+        "ok"
+    );
     assert_eq!(
         manifest(&dir),
         "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i startoffset 0\n"
@@ -192,11 +166,11 @@ fn config_set_appendonly_turns_the_aof_on_and_off() {
     let dir = scratch("config");
     let server = start_in(&dir, "").unwrap();
     let mut c = Client::new(&server);
-    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "0");
     write_some(&mut c);
     assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK");
     wait_rewrite(&mut c);
-    assert_eq!(info_field(&mut c, "aof_enabled"), "1");
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "1");
     assert_eq!(
         manifest(&dir),
         "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n"
@@ -208,7 +182,7 @@ fn config_set_appendonly_turns_the_aof_on_and_off() {
     }
     assert_eq!(c.cmd(&["SET", "later", "x"]), "+OK");
     assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), "+OK");
-    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "0");
     assert_eq!(c.cmd(&["SET", "ignored", "x"]), "+OK");
     server.shutdown();
     let server = start_in(&dir, "appendonly yes\n").unwrap();
@@ -231,9 +205,12 @@ fn bgrewriteaof_while_a_bgsave_runs_is_scheduled() {
         c.cmd(&["BGREWRITEAOF"]),
         "+Background append only file rewriting scheduled"
     );
-    assert_eq!(info_field(&mut c, "aof_rewrite_scheduled"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "aof_rewrite_scheduled"),
+        "1"
+    );
     wait_rewrite(&mut c);
-    assert_eq!(info_field(&mut c, "aof_rewrites"), "1");
+    assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");
     assert!(manifest(&dir).starts_with("file appendonly.aof.2.base.rdb"));
     server.shutdown();
 }

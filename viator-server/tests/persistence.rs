@@ -5,42 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Client;
+use common::{Client, info_field, scratch, start_in};
 use viator_persist::rdb::file::{FileReader, Record};
 use viator_persist::rdb::value::Value;
-use viator_server::Server;
-
-/// A directory of its own for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("viator-persist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn start_in(dir: &Path, extra: &str) -> Result<Server, viator_server::StartError> {
-    let text = format!(
-        "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\nsave \"\"\ndir \"{}\"\n{extra}",
-        dir.display()
-    );
-    let cfg = viator_server::config::load(text, None).expect("config");
-    Server::start(cfg, None)
-}
-
-fn info_field(c: &mut Client, section: &str, name: &str) -> String {
-    let info = c.cmd(&["INFO", section]);
-    let at = info
-        .find(&format!("{name}:"))
-        .unwrap_or_else(|| panic!("{name} in {info}"));
-    info[at + name.len() + 1..]
-        .split("\r\n")
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 /// Keys of every type, some with TTLs.
 fn populate(c: &mut Client) {

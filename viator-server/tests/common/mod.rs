@@ -19,6 +19,35 @@ pub fn start() -> Server {
     Server::start(cfg, None).expect("server starts")
 }
 
+/// A directory of its own for one test, emptied first.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("viator-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts a server whose snapshot and AOF live in `dir`, with `extra`
+/// config lines, no `save` points and DEBUG enabled.
+pub fn start_in(dir: &std::path::Path, extra: &str) -> Result<Server, viator_server::StartError> {
+    let text = format!(
+        "port 0\nbind 127.0.0.1\nloglevel warning\nenable-debug-command yes\nsave \"\"\ndir \"{}\"\n{extra}",
+        dir.display()
+    );
+    let cfg = viator_server::config::load(text, None).expect("config");
+    Server::start(cfg, None)
+}
+
+/// A field of INFO `section`.
+pub fn info_field(c: &mut Client, section: &str, name: &str) -> String {
+    let info = c.cmd(&["INFO", section]);
+    let key = format!("{name}:");
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix(&key))
+        .unwrap_or_else(|| panic!("no {name} in INFO {section}"))
+        .to_string()
+}
+
 /// A raw connection that reads whole frames and shows them compactly:
 /// `"a"` for a bulk, `:1` for an integer, `[...]` for arrays, `nil` for a
 /// null bulk, `nil*` for a null array, `null` for RESP3's null, `+OK`,
