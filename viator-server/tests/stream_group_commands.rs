@@ -221,6 +221,23 @@ fn blocked_readers_are_served_or_told_why() {
     );
 }
 
+/// The first entry of the first stream of an XREADGROUP reply (RESP2).
+fn first_entry(f: Frame) -> Vec<Frame> {
+    let Frame::Array(mut streams) = f else {
+        panic!("{f:?}")
+    };
+    let Frame::Array(mut kv) = streams.swap_remove(0) else {
+        panic!()
+    };
+    let Frame::Array(mut es) = kv.swap_remove(1) else {
+        panic!()
+    };
+    let Frame::Array(e) = es.swap_remove(0) else {
+        panic!()
+    };
+    e
+}
+
 #[test]
 fn claim_takes_over_idle_entries() {
     let server = start();
@@ -255,15 +272,7 @@ fn claim_takes_over_idle_entries() {
         "s",
         ">",
     ]);
-    let f = frame(&mut c);
-    let Frame::Array(streams) = &f else {
-        panic!("{f:?}")
-    };
-    let Frame::Array(kv) = &streams[0] else {
-        panic!()
-    };
-    let Frame::Array(es) = &kv[1] else { panic!() };
-    let Frame::Array(e) = &es[0] else { panic!() };
+    let e = first_entry(frame(&mut c));
     assert_eq!(e.len(), 4, "id, fields, idle, delivery count");
     assert!(matches!(e[2], Frame::Integer(n) if n >= 50));
     assert!(matches!(e[3], Frame::Integer(1)));
@@ -300,15 +309,7 @@ fn a_blocked_claim_reader_wakes_when_an_entry_becomes_idle_enough() {
         "s",
         ">",
     ]);
-    let f = frame(&mut b);
-    let Frame::Array(streams) = &f else {
-        panic!("{f:?}")
-    };
-    let Frame::Array(kv) = &streams[0] else {
-        panic!()
-    };
-    let Frame::Array(es) = &kv[1] else { panic!() };
-    let Frame::Array(e) = &es[0] else { panic!() };
+    let e = first_entry(frame(&mut b));
     assert_eq!(common::show(&e[0]), "\"1-0\"");
     assert!(matches!(e[2], Frame::Integer(n) if n >= 150));
     assert_eq!(
