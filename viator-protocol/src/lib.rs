@@ -12,11 +12,13 @@
 
 #![warn(missing_docs)]
 
+mod command;
 mod dtoa;
 mod frame;
 mod parse;
 mod reply;
 
+pub use command::encode_command;
 pub use frame::{Frame, FrameError, parse_frame};
 pub use parse::{
     CommandParser, Limits, Parsed, ProtocolError, Scanned, cat_repr, parse_command, split_line,

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use viator_persist::aof::commands::{AofError, CommandReader};
 use viator_persist::aof::manifest::{self, AofFile, FileType, Manifest};
+use viator_protocol::encode_command as encode;
 use viator_store::Client;
 use viator_store::propagate::{Propagated, PropagationSink};
 use viator_store::snapshot::{self, SaveOptions};
@@ -164,24 +165,6 @@ impl PropagationSink for Core {
         }
         p.fed += (p.buf.len() - before) as u64;
         FED.with(|f| f.set(true));
-    }
-}
-
-/// Appends one command as a RESP array of bulk strings.
-fn encode<A: AsRef<[u8]>>(buf: &mut Vec<u8>, argv: &[A]) {
-    let mut digits = itoa::Buffer::new();
-    let total: usize = argv.iter().map(|a| a.as_ref().len() + 16).sum();
-    buf.reserve(total + 16);
-    buf.push(b'*');
-    buf.extend_from_slice(digits.format(argv.len()).as_bytes());
-    buf.extend_from_slice(b"\r\n");
-    for a in argv {
-        let a = a.as_ref();
-        buf.push(b'$');
-        buf.extend_from_slice(digits.format(a.len()).as_bytes());
-        buf.extend_from_slice(b"\r\n");
-        buf.extend_from_slice(a);
-        buf.extend_from_slice(b"\r\n");
     }
 }
 
@@ -354,44 +337,100 @@ impl Core {
             let mut p = self.pending.lock();
             (std::mem::take(&mut p.buf), p.fed)
         };
-        if !bytes.is_empty() {
-            let result = match io.file.as_mut() {
-                Some(f) => f.write_all(&bytes),
-                None => Ok(()),
-            };
-            match result {
-                Ok(()) => {
-                    io.incr_size += bytes.len() as u64;
-                    io.written = fed;
-                    if self.write_failed.swap(false, Ordering::Relaxed) {
-                        crate::log::warning("AOF write error looks solved, Redis can write again.");
+        let always = fsync_of(self.fsync.load(Ordering::Relaxed)) == Fsync::Always;
+        let good_size = io.incr_size;
+        if !bytes.is_empty()
+            && let Some(f) = io.file.as_mut()
+        {
+            let (mut done, error) = write_some(f, &bytes);
+            if let Some(e) = error {
+                let text = if done > 0 {
+                    crate::log::warning(&format!(
+                        "Short write while writing to the AOF file: (nwritten={done}, expected={})",
+                        bytes.len()
+                    ));
+                    // Redis's ftruncate back to the last whole write: a
+                    // half command would make the file unloadable.
+                    if f.set_len(good_size).is_ok() {
+                        done = 0;
+                    } else {
+                        crate::log::warning(
+                            "Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.",
+                        );
                     }
-                }
-                Err(e) => {
-                    // Kept, to be written again: the writes are not lost
-                    // while the disk is full.
-                    let mut p = self.pending.lock();
-                    let newer = std::mem::replace(&mut p.buf, bytes);
-                    p.buf.extend_from_slice(&newer);
+                    crate::config::util::strerror(&io::Error::from_raw_os_error(libc::ENOSPC))
+                } else {
                     let text = crate::config::util::strerror(&e);
-                    *self.write_error.lock() = text.clone();
-                    if !self.write_failed.swap(true, Ordering::Relaxed) {
-                        crate::log::warning(&format!("Error writing to the AOF file: {text}"));
-                    }
-                    return;
+                    crate::log::warning(&format!("Error writing to the AOF file: {text}"));
+                    text
+                };
+                if always {
+                    // The replies of these writes may already be out: the
+                    // promise of `always` cannot be kept, as Redis exits.
+                    crate::log::warning(
+                        "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...",
+                    );
+                    std::process::exit(1);
                 }
+                // What was not written stays first in line, to be written
+                // again: the writes are not lost while the disk is full.
+                {
+                    let mut p = self.pending.lock();
+                    let newer = std::mem::take(&mut p.buf);
+                    p.buf = bytes[done..].to_vec();
+                    p.buf.extend_from_slice(&newer);
+                }
+                io.incr_size += done as u64;
+                io.written += done as u64;
+                *self.write_error.lock() = text;
+                self.write_failed.store(true, Ordering::Relaxed);
+                return;
+            }
+            io.incr_size += bytes.len() as u64;
+            if self.write_failed.swap(false, Ordering::Relaxed) {
+                crate::log::notice("AOF write error looks solved, Redis can write again.");
             }
         }
+        io.written = fed;
         if fsync && io.synced < io.written {
             let done = io.written;
-            if let Some(f) = &io.file
-                && f.sync_data().is_ok()
-            {
-                io.synced = done;
+            if let Some(f) = &io.file {
+                match f.sync_data() {
+                    Ok(()) => io.synced = done,
+                    Err(e) => {
+                        let text = crate::config::util::strerror(&e);
+                        if always {
+                            crate::log::warning(&format!(
+                                "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {text}. Exiting..."
+                            ));
+                            std::process::exit(1);
+                        }
+                        // As Redis's background fsync error: writes are
+                        // refused until an fsync succeeds.
+                        crate::log::warning(&format!("Fail to fsync the AOF file: {text}"));
+                        *self.write_error.lock() = text;
+                        self.write_failed.store(true, Ordering::Relaxed);
+                    }
+                }
             }
             io.last_fsync = Instant::now();
         }
     }
+}
+
+/// Writes as much of `bytes` as the file takes (retrying interrupted
+/// writes): how much, and the error that stopped it.
+fn write_some(f: &mut File, bytes: &[u8]) -> (usize, Option<io::Error>) {
+    let mut done = 0;
+    while done < bytes.len() {
+        match f.write(&bytes[done..]) {
+            Ok(0) => return (done, Some(io::Error::from_raw_os_error(libc::ENOSPC))),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
 }
 
 /// The writer thread: moves writes to the file as they come, and fsyncs
@@ -1160,10 +1199,17 @@ fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str, preamble: bool) -
     } else {
         None
     };
-    for mut f in m.incr.drain(..) {
-        f.kind = FileType::History;
-        m.history.push(f);
-    }
+    // In front of the history, in their order, as Redis's
+    // markRewrittenIncrAofAsHistory lists them.
+    let rewritten: Vec<AofFile> = m
+        .incr
+        .drain(..)
+        .map(|mut f| {
+            f.kind = FileType::History;
+            f
+        })
+        .collect();
+    m.history.splice(0..0, rewritten);
     m.incr.extend(keep);
     if write_manifest(&dir, &name, &m).is_err() {
         let _ = std::fs::remove_file(dir.join(os(&base)));
@@ -1174,14 +1220,7 @@ fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str, preamble: bool) -
         .read()
         .bool(crate::config::Opt::AofDisableAutoGc);
     if !disable_gc {
-        for f in m.history.drain(..) {
-            crate::log::notice(&format!(
-                "Removing the history file {} in the background",
-                lossy(&f.name)
-            ));
-            let _ = std::fs::remove_file(dir.join(os(&f.name)));
-        }
-        let _ = write_manifest(&dir, &name, &m);
+        remove_history(&dir, &name, &mut m);
     }
     shared.aof.base_size.store(
         file_size(&dir.join(os(&base))) + io.incr_size,
@@ -1190,6 +1229,32 @@ fn finish_rewrite(shared: &Shared, tmp: &Path, tmp_name: &str, preamble: bool) -
     io.manifest = m;
     crate::log::notice("Background AOF rewrite finished successfully");
     Ok(())
+}
+
+/// Deletes the history files `m` lists and writes the manifest without
+/// them (Redis's `aofDelHistoryFiles`).
+fn remove_history(dir: &Path, name: &[u8], m: &mut Manifest) {
+    if m.history.is_empty() {
+        return;
+    }
+    for f in m.history.drain(..) {
+        crate::log::notice(&format!(
+            "Removing the history file {} in the background",
+            lossy(&f.name)
+        ));
+        let _ = std::fs::remove_file(dir.join(os(&f.name)));
+    }
+    let _ = write_manifest(dir, name, m);
+}
+
+/// CONFIG SET aof-disable-auto-gc no: the history files kept meanwhile go.
+pub fn delete_history(shared: &Shared) {
+    let mut io = shared.aof.core.io.lock();
+    if io.dir.as_os_str().is_empty() {
+        return;
+    }
+    let (dir, name) = (io.dir.clone(), io.name.clone());
+    remove_history(&dir, &name, &mut io.manifest);
 }
 
 /// CONFIG SET appendonly no: the last writes to the file, fsynced, and no
@@ -1251,10 +1316,57 @@ pub fn cron(shared: &Shared) {
     let size = aof.current_size();
     let base = aof.base_size.load(Ordering::Relaxed).max(1);
     let growth = (size.saturating_sub(base)) * 100 / base;
-    if size >= min && growth >= percent as u64 {
+    if size > min && growth >= percent as u64 {
         crate::log::notice(&format!(
             "Starting automatic rewriting of AOF on {growth}% growth"
         ));
         let _ = rewrite_background(shared, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_k(db: usize) -> Propagated {
+        Propagated {
+            db,
+            argv: vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()],
+        }
+    }
+
+    /// A full disk: the write fails, nothing is lost (the bytes wait to be
+    /// written again), and writes are refused with Redis's MISCONF until a
+    /// write succeeds.
+    #[test]
+    fn a_failed_write_keeps_the_bytes_and_refuses_writes() {
+        let aof = Aof::new();
+        aof.core.enabled.store(true, Ordering::Relaxed);
+        let Ok(full) = OpenOptions::new().write(true).open("/dev/full") else {
+            return; // no /dev/full on this system
+        };
+        aof.core.io.lock().file = Some(full);
+        aof.core.feed(&[set_k(0)], false);
+        let pending = aof.buffer_len();
+        aof.core.flush(false);
+        assert!(aof.write_failed());
+        assert_eq!(
+            aof.misconf().as_deref(),
+            Some("MISCONF Errors writing to the AOF file: No space left on device")
+        );
+        assert_eq!(aof.buffer_len(), pending);
+        // The disk has room again.
+        let dir = std::env::temp_dir().join(format!("viator-aof-unit-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("incr.aof");
+        aof.core.io.lock().file = Some(File::create(&path).unwrap());
+        aof.core.feed(&[set_k(0)], false);
+        aof.core.flush(true);
+        assert!(!aof.write_failed() && aof.misconf().is_none());
+        let text = std::fs::read(&path).unwrap();
+        let one = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let two = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        assert_eq!(text, [one.as_slice(), two].concat());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

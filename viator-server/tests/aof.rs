@@ -681,3 +681,75 @@ fn concurrent_writers_on_several_threads_replay_in_order() {
     assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
     server.shutdown();
 }
+
+/// With `aof-disable-auto-gc yes` the files a rewrite replaces stay, listed
+/// as history in Redis's order; turning it off deletes them at once.
+#[test]
+fn history_files_wait_while_auto_gc_is_off() {
+    let dir = scratch("gc");
+    let server = start_in(&dir, "appendonly yes\nappendfsync always\n").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "aof-disable-auto-gc", "yes"]),
+        "+OK"
+    );
+    for round in 0..2 {
+        assert_eq!(c.cmd(&["INCR", "n"]), format!(":{}", round + 1));
+        assert_eq!(
+            c.cmd(&["BGREWRITEAOF"]),
+            "+Background append only file rewriting started"
+        );
+        wait_rewrite(&mut c);
+    }
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.3.base.rdb seq 3 type b\n\
+         file appendonly.aof.2.incr.aof seq 2 type h startoffset 0\n\
+         file appendonly.aof.2.base.rdb seq 2 type h\n\
+         file appendonly.aof.1.incr.aof seq 1 type h startoffset 0\n\
+         file appendonly.aof.1.base.rdb seq 1 type h\n\
+         file appendonly.aof.3.incr.aof seq 3 type i startoffset 0\n"
+    );
+    let aof = dir.join("appendonlydir");
+    assert!(aof.join("appendonly.aof.1.incr.aof").exists());
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "aof-disable-auto-gc", "no"]),
+        "+OK"
+    );
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.3.base.rdb seq 3 type b\n\
+         file appendonly.aof.3.incr.aof seq 3 type i startoffset 0\n"
+    );
+    for gone in ["1.base.rdb", "1.incr.aof", "2.base.rdb", "2.incr.aof"] {
+        assert!(
+            !aof.join(format!("appendonly.aof.{gone}")).exists(),
+            "{gone}"
+        );
+    }
+    server.shutdown();
+    let server = start_in(&dir, "appendonly yes\n").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(c.cmd(&["GET", "n"]), "\"2\"");
+    server.shutdown();
+}
+
+#[test]
+fn an_aof_that_cannot_start_leaves_appendonly_off() {
+    let dir = scratch("cannot-start");
+    // Where the AOF directory should go, a plain file.
+    std::fs::write(dir.join("appendonlydir"), b"").unwrap();
+    let server = start_in(&dir, "").unwrap();
+    let mut c = Client::new(&server);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "appendonly", "yes"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "appendonly"]),
+        "[\"appendonly\",\"no\"]"
+    );
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "0");
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK");
+    server.shutdown();
+}

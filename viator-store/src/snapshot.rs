@@ -187,6 +187,8 @@ pub fn save<W: Write>(
             if result.is_ok() {
                 result = write_entry(&mut w, e, store, now_ms);
                 keys += 1;
+                // Redis's rdbSaveDb sleeps per key for SAVE too.
+                key_save_delay(opts.key_save_delay_us, 1, None);
             }
         });
         result?;

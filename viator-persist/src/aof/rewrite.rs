@@ -66,14 +66,9 @@ pub fn write_commands<R: Read, W: Write>(
 
 /// One command as a RESP array of bulk strings.
 fn command<W: Write, A: AsRef<[u8]>>(out: &mut W, argv: &[A]) -> io::Result<()> {
-    out.write_all(format!("*{}\r\n", argv.len()).as_bytes())?;
-    for a in argv {
-        let a = a.as_ref();
-        out.write_all(format!("${}\r\n", a.len()).as_bytes())?;
-        out.write_all(a)?;
-        out.write_all(b"\r\n")?;
-    }
-    Ok(())
+    let mut buf = Vec::new();
+    viator_protocol::encode_command(&mut buf, argv);
+    out.write_all(&buf)
 }
 
 /// `name key` followed by `items` in commands of at most 64 items each

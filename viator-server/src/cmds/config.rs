@@ -218,6 +218,10 @@ fn set(ctx: &mut Ctx<'_>) {
         crate::log::apply_config(&cfg);
     }
     let appendonly = changes.contains(Opt::Appendonly).then(|| cfg.appendonly());
+    // Redis's updateAofAutoGCEnabled: turning the collection back on
+    // deletes the history files at once.
+    let collect_history =
+        changes.contains(Opt::AofDisableAutoGc) && !cfg.bool(Opt::AofDisableAutoGc);
     drop(cfg);
     shared.apply_config();
     match appendonly {
@@ -254,7 +258,7 @@ fn set(ctx: &mut Ctx<'_>) {
                             "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.",
                         );
                         shared.config.write().revert(&changes);
-                        ctx.out.error("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Failed to enable AOF");
+                        ctx.out.error("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs.");
                         return;
                     }
                 }
@@ -268,6 +272,9 @@ fn set(ctx: &mut Ctx<'_>) {
             crate::aof::stop(shared);
         }
         _ => {}
+    }
+    if collect_history {
+        crate::aof::delete_history(shared);
     }
     ctx.out.ok();
 }

@@ -412,23 +412,9 @@ fn restore_commands(items: &[Item<'_>], replace: bool) -> Vec<u8> {
         if replace {
             args.push(b"REPLACE");
         }
-        encode(&mut out, &args);
+        viator_protocol::encode_command(&mut out, &args);
     }
     out
-}
-
-/// Appends one command in RESP to `out`.
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.push(b'*');
-    out.extend_from_slice(args.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// What one try of talking to the target gave.
@@ -497,13 +483,13 @@ fn attempt(
     let mut cmd = Vec::with_capacity(restores.len() + 64);
     if let Some(password) = o.password {
         match o.username {
-            Some(user) => encode(&mut cmd, &[b"AUTH", user, password]),
-            None => encode(&mut cmd, &[b"AUTH", password]),
+            Some(user) => viator_protocol::encode_command(&mut cmd, &[b"AUTH", user, password]),
+            None => viator_protocol::encode_command(&mut cmd, &[b"AUTH", password]),
         }
     }
     let select = conn.last_dbid != o.dbid;
     if select {
-        encode(&mut cmd, &[b"SELECT", o.dbid.to_string().as_bytes()]);
+        viator_protocol::encode_command(&mut cmd, &[b"SELECT", o.dbid.to_string().as_bytes()]);
     }
     cmd.extend_from_slice(restores);
     if let Err(e) = conn.io.get_mut().write_all(&cmd) {
@@ -783,9 +769,6 @@ mod tests {
 
     #[test]
     fn commands_are_resp_arrays_of_bulks() {
-        let mut out = Vec::new();
-        encode(&mut out, &[b"SELECT", b"9"]);
-        assert_eq!(out, b"*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n");
         let item = |key: &'static [u8], payload: &[u8], ttl| Item {
             key,
             payload: payload.to_vec(),
