@@ -7,12 +7,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Client, info_field, scratch, start_in};
+use common::{Client, Process, info_field, scratch, spawn_server, start_in};
 
 fn manifest(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap()
@@ -297,53 +296,32 @@ fn an_old_style_aof_moves_into_the_directory() {
 // kill -9 while clients write
 // ---------------------------------------------------------------------------
 
-struct Proc(Child, u16);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16) {
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("server on {port} did not start");
-}
-
-fn spawn_viator(dir: &Path, fsync: &str) -> Proc {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_viator-server"))
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "yes", "--appendfsync", fsync])
-        .args(["--dir", dir.to_str().unwrap(), "--loglevel", "warning"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("viator-server binary");
-    wait_port(port);
-    Proc(child, port)
+fn spawn_viator(dir: &Path, fsync: &str) -> Process {
+    let dir = dir.to_str().unwrap();
+    spawn_server(
+        env!("CARGO_BIN_EXE_viator-server"),
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            fsync,
+            "--dir",
+            dir,
+            "--loglevel",
+            "warning",
+        ],
+    )
 }
 
 /// 20 clients each RPUSH their own counter to their own list and INCR a
 /// shared key, recording what was acknowledged, until the server is
 /// killed with SIGKILL. Returns, per client, the acknowledged pushes with
 /// the instant of each acknowledgement.
-fn write_until_killed(server: &mut Proc) -> (Vec<Vec<Instant>>, Instant) {
+fn write_until_killed(server: &mut Process) -> (Vec<Vec<Instant>>, Instant) {
     let stop = Arc::new(AtomicBool::new(false));
-    let port = server.1;
+    let port = server.port;
     let writers: Vec<_> = (0..20)
         .map(|w| {
             let stop = stop.clone();
@@ -371,8 +349,8 @@ fn write_until_killed(server: &mut Proc) -> (Vec<Vec<Instant>>, Instant) {
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
     let killed = Instant::now();
-    server.0.kill().unwrap();
-    let _ = server.0.wait();
+    server.child.kill().unwrap();
+    let _ = server.child.wait();
     stop.store(true, Ordering::Relaxed);
     let acked = writers.into_iter().map(|w| w.join().unwrap()).collect();
     (acked, killed)
@@ -385,7 +363,7 @@ fn kill_9_loses_no_acknowledged_write_with_appendfsync_always() {
     let (acked, _) = write_until_killed(&mut server);
     drop(server);
     let server = spawn_viator(&dir, "always");
-    let mut c = Client::connect(server.1);
+    let mut c = Client::connect(server.port);
     let mut total = 0;
     for (w, acks) in acked.iter().enumerate() {
         let len: usize = c.cmd(&["LLEN", &format!("list:{w}")])[1..].parse().unwrap();
@@ -412,7 +390,7 @@ fn kill_9_loses_at_most_about_a_second_with_everysec() {
     let (acked, killed) = write_until_killed(&mut server);
     drop(server);
     let server = spawn_viator(&dir, "everysec");
-    let mut c = Client::connect(server.1);
+    let mut c = Client::connect(server.port);
     for (w, acks) in acked.iter().enumerate() {
         let len: usize = c.cmd(&["LLEN", &format!("list:{w}")])[1..].parse().unwrap();
         // What is missing was acknowledged within the last second or so.
@@ -430,24 +408,21 @@ fn kill_9_loses_at_most_about_a_second_with_everysec() {
 // Interoperability with redis-server
 // ---------------------------------------------------------------------------
 
-fn spawn_redis(dir: &Path) -> Proc {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args([
+fn spawn_redis(dir: &Path) -> Process {
+    let dir = dir.to_str().unwrap();
+    spawn_server(
+        "redis-server",
+        &[
             "--save",
             "",
             "--appendonly",
             "yes",
             "--appendfsync",
             "always",
-        ])
-        .args(["--dir", dir.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server on PATH");
-    wait_port(port);
-    Proc(child, port)
+            "--dir",
+            dir,
+        ],
+    )
 }
 
 /// Reads that show every value of `write_every_type`'s dataset.
@@ -514,7 +489,7 @@ fn reads(c: &mut Client) -> Vec<String> {
 fn redis_and_viator_load_each_others_aof() {
     let dir = scratch("interop");
     let redis = spawn_redis(&dir);
-    let mut r = Client::connect(redis.1);
+    let mut r = Client::connect(redis.port);
     write_every_type(&mut r);
     assert_eq!(
         r.cmd(&["BGREWRITEAOF"]),
@@ -543,7 +518,7 @@ fn redis_and_viator_load_each_others_aof() {
     server.shutdown();
 
     let redis = spawn_redis(&dir);
-    let mut r = Client::connect(redis.1);
+    let mut r = Client::connect(redis.port);
     assert_eq!(reads(&mut r), expected);
     assert_eq!(r.cmd(&["GET", "viator2"]), "\"2\"");
 }

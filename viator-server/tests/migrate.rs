@@ -11,7 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Client, info_field};
+use common::{Client, Process, info_field, spawn_server};
 use viator_server::Server;
 
 fn start_with(extra: &str) -> Server {
@@ -454,34 +454,8 @@ fn command_info_docs_and_getkeys_are_redis_8s() {
 // ---- Against Debian's redis-server -------------------------------------
 
 /// A redis-server on a free port, killed on drop.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> Redis {
-    let port = closed_port();
-    let child = std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server on PATH");
-    let redis = Redis { child, port };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return redis;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("redis-server did not start");
+fn start_redis() -> Process {
+    spawn_server("redis-server", &["--save", "", "--appendonly", "no"])
 }
 
 /// The RDB version of DUMP payloads of the redis-server on PATH: 10 for

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Client, info_field, scratch, start_in};
+use common::{Client, Process, info_field, scratch, spawn_server, start_in};
 use viator_persist::rdb::file::{FileReader, Record};
 use viator_persist::rdb::value::Value;
 
@@ -304,50 +304,12 @@ fn a_corrupt_snapshot_stops_the_start() {
 }
 
 /// A redis-server of Debian's in a directory of its own, killed on drop.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis(dir: &Path) -> Redis {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args([
-            "--enable-debug-command",
-            "yes",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server on PATH");
-    let redis = Redis { child, port };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return redis;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("redis-server did not start");
+fn start_redis(dir: &Path) -> Process {
+    let dir = dir.to_str().unwrap();
+    spawn_server(
+        "redis-server",
+        &["--save", "", "--enable-debug-command", "yes", "--dir", dir],
+    )
 }
 
 /// Redis 7.0 saves a dataset of every type its version has (streams with

@@ -48,6 +48,49 @@ pub fn info_field(c: &mut Client, section: &str, name: &str) -> String {
         .to_string()
 }
 
+/// A server process (redis-server, or the viator-server binary) on a
+/// free loopback port, killed on drop.
+pub struct Process {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `program` with `--port <free port> --bind 127.0.0.1` and `args`,
+/// and waits until it accepts connections.
+pub fn spawn_server(program: &str, args: &[&str]) -> Process {
+    let port = free_port();
+    let child = std::process::Command::new(program)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let process = Process { child, port };
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return process;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("{program} did not start on port {port}");
+}
+
 /// A raw connection that reads whole frames and shows them compactly:
 /// `"a"` for a bulk, `:1` for an integer, `[...]` for arrays, `nil` for a
 /// null bulk, `nil*` for a null array, `null` for RESP3's null, `+OK`,
