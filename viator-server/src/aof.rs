@@ -939,6 +939,8 @@ fn base_options(shared: &Shared) -> SaveOptions {
 struct BaseFormat {
     preamble: bool,
     timestamps: bool,
+    /// `aof-rewrite-incremental-fsync`: fsync every 4 MB written.
+    incremental_fsync: bool,
 }
 
 fn base_format(shared: &Shared) -> BaseFormat {
@@ -946,6 +948,7 @@ fn base_format(shared: &Shared) -> BaseFormat {
     BaseFormat {
         preamble: cfg.bool(crate::config::Opt::AofUseRdbPreamble),
         timestamps: cfg.bool(crate::config::Opt::AofTimestampEnabled),
+        incremental_fsync: cfg.bool(crate::config::Opt::AofRewriteIncrementalFsync),
     }
 }
 
@@ -956,9 +959,13 @@ fn write_base(
     format: BaseFormat,
     write_rdb: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut f = File::create(path)?;
+    let f = File::create(path)?;
     {
-        let mut out = io::BufWriter::with_capacity(1 << 20, &mut f);
+        let every = crate::persistence::IncrementalFsync::interval(format.incremental_fsync);
+        let mut out = io::BufWriter::with_capacity(
+            1 << 20,
+            crate::persistence::IncrementalFsync::new(&f, every),
+        );
         if format.preamble {
             write_rdb(&mut out)?;
         } else {

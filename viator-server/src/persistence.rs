@@ -64,13 +64,66 @@ fn save_options(shared: &Shared) -> SaveOptions {
     }
 }
 
-/// Writes `path` through a temporary file in the same directory: written,
-/// flushed, fsynced, renamed over `path`, and the directory fsynced, so
-/// that the rename itself survives a crash.
+/// How many bytes a save writes between two fsyncs under
+/// `rdb-save-incremental-fsync` and `aof-rewrite-incremental-fsync`
+/// (Redis's `REDIS_AUTOSYNC_BYTES`).
+pub(crate) const INCREMENTAL_FSYNC_BYTES: u64 = 4 << 20;
+
+/// A file written with an fsync every `every` bytes (never when 0), as
+/// Redis's rio autosync does for snapshots and AOF rewrites: the data
+/// reaches the disk as it is written instead of all at the final fsync,
+/// which would otherwise stall the disk for everything else at once.
+pub(crate) struct IncrementalFsync<'f> {
+    file: &'f File,
+    every: u64,
+    unsynced: u64,
+    /// How many fsyncs it made.
+    pub(crate) syncs: u64,
+}
+
+impl<'f> IncrementalFsync<'f> {
+    /// Writes `file`, fsyncing every `every` bytes (0: never).
+    pub(crate) fn new(file: &'f File, every: u64) -> IncrementalFsync<'f> {
+        IncrementalFsync {
+            file,
+            every,
+            unsynced: 0,
+            syncs: 0,
+        }
+    }
+
+    /// `INCREMENTAL_FSYNC_BYTES` when `on`, else 0.
+    pub(crate) fn interval(on: bool) -> u64 {
+        if on { INCREMENTAL_FSYNC_BYTES } else { 0 }
+    }
+}
+
+impl Write for IncrementalFsync<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = (&mut &*self.file).write(buf)?;
+        self.unsynced += n as u64;
+        if self.every > 0 && self.unsynced >= self.every {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+            self.syncs += 1;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `path` through a temporary file in the same directory: written
+/// (fsynced every `fsync_every` bytes on the way, never when 0), flushed,
+/// fsynced, renamed over `path`, and the directory fsynced, so that the
+/// rename itself survives a crash.
 fn write_atomically(
     path: &Path,
     tmp_name: &str,
-    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<SaveStats>,
+    fsync_every: u64,
+    write: impl FnOnce(&mut BufWriter<IncrementalFsync<'_>>) -> io::Result<SaveStats>,
 ) -> io::Result<SaveStats> {
     let dir = path
         .parent()
@@ -80,7 +133,8 @@ fn write_atomically(
     let result = (|| {
         let file = File::create(&tmp)?;
         let stats = {
-            let mut out = BufWriter::with_capacity(1 << 20, &file);
+            let mut out =
+                BufWriter::with_capacity(1 << 20, IncrementalFsync::new(&file, fsync_every));
             let stats = write(&mut out)?;
             out.flush()?;
             stats
@@ -96,6 +150,15 @@ fn write_atomically(
     result
 }
 
+/// The fsync interval of snapshot writes (`rdb-save-incremental-fsync`).
+fn snapshot_fsync_every(shared: &Shared) -> u64 {
+    let on = shared
+        .config
+        .read()
+        .bool(crate::config::Opt::RdbSaveIncrementalFsync);
+    IncrementalFsync::interval(on)
+}
+
 /// SAVE: writes the snapshot now, holding the whole dataset still while it
 /// does (as Redis's SAVE blocks its server). On success the dirty counter
 /// restarts from zero and LASTSAVE moves.
@@ -106,7 +169,10 @@ pub fn save_now(shared: &Shared) -> io::Result<SaveStats> {
     let now = viator_store::clock::now_ms();
     let dirty_before = store.dirty.load(Ordering::Relaxed);
     let tmp = format!("temp-{}.rdb", std::process::id());
-    let result = write_atomically(&path, &tmp, |out| snapshot::save(store, out, &opts, now));
+    let every = snapshot_fsync_every(shared);
+    let result = write_atomically(&path, &tmp, every, |out| {
+        snapshot::save(store, out, &opts, now)
+    });
     match &result {
         Ok(_) => {
             store.dirty.fetch_sub(
@@ -201,6 +267,7 @@ pub fn bgsave(shared: &Shared) -> Result<(), SaveInProgress> {
     shared.rdb.saves.fetch_add(1, Ordering::Relaxed);
     let path = snapshot_path(shared);
     let opts = save_options(shared);
+    let every = snapshot_fsync_every(shared);
     crate::log::notice(&format!(
         "Background saving started by pid {}",
         std::process::id()
@@ -211,7 +278,9 @@ pub fn bgsave(shared: &Shared) -> Result<(), SaveInProgress> {
             let started = Instant::now();
             // Its own temporary name: a SAVE may run meanwhile (SHUTDOWN).
             let tmp = format!("temp-{}-bg.rdb", std::process::id());
-            let result = write_atomically(&path, &tmp, |out| frozen.write(&this.store, out, &opts));
+            let result = write_atomically(&path, &tmp, every, |out| {
+                frozen.write(&this.store, out, &opts)
+            });
             // Ended even when the file could not be created and the frozen
             // dataset was never written.
             snapshot::abort_background(&this.store);
@@ -299,4 +368,45 @@ pub fn writes_refused(shared: &Shared) -> bool {
     }
     let cfg = shared.config.read();
     cfg.stop_writes_on_bgsave_error() && !cfg.save_params().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `len` bytes to a new file through a BufWriter over an
+    /// `IncrementalFsync` with `every`; returns the fsyncs made and the
+    /// file's contents.
+    fn write_through(len: usize, every: u64) -> (u64, Vec<u8>) {
+        let path = std::env::temp_dir().join(format!(
+            "viator-incremental-fsync-{}-{every}",
+            std::process::id()
+        ));
+        let file = File::create(&path).unwrap();
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let syncs = {
+            let mut out = BufWriter::with_capacity(1 << 20, IncrementalFsync::new(&file, every));
+            for chunk in data.chunks(100_000) {
+                out.write_all(chunk).unwrap();
+            }
+            out.flush().unwrap();
+            out.get_ref().syncs
+        };
+        let written = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(written, data);
+        (syncs, written)
+    }
+
+    #[test]
+    fn incremental_fsync_syncs_every_four_megabytes() {
+        let (syncs, _) = write_through(10 << 20, IncrementalFsync::interval(true));
+        assert_eq!(syncs, 2);
+    }
+
+    #[test]
+    fn incremental_fsync_off_never_syncs_on_the_way() {
+        let (syncs, _) = write_through(10 << 20, IncrementalFsync::interval(false));
+        assert_eq!(syncs, 0);
+    }
 }

@@ -507,10 +507,10 @@ option_table! {
     LazyfreeLazyUserFlush: "lazyfree-lazy-user-flush", None, DBG | M, boolean(false), false;
     ReplDisableTcpNodelay: "repl-disable-tcp-nodelay", None, M, boolean(false), false;
     ReplDisklessSync: "repl-diskless-sync", None, DBG | M, boolean(true), false;
-    AofRewriteIncrementalFsync: "aof-rewrite-incremental-fsync", None, M, boolean(true), false;
+    AofRewriteIncrementalFsync: "aof-rewrite-incremental-fsync", None, M, boolean(true), true;
     NoAppendfsyncOnRewrite: "no-appendfsync-on-rewrite", None, M, boolean(false), true;
     ClusterRequireFullCoverage: "cluster-require-full-coverage", None, M, boolean(true), false;
-    RdbSaveIncrementalFsync: "rdb-save-incremental-fsync", None, M, boolean(true), false;
+    RdbSaveIncrementalFsync: "rdb-save-incremental-fsync", None, M, boolean(true), true;
     AofLoadTruncated: "aof-load-truncated", None, M, boolean(true), true;
     AofUseRdbPreamble: "aof-use-rdb-preamble", None, M, boolean(true), true;
     AofTimestampEnabled: "aof-timestamp-enabled", None, M, boolean(false), true;
