@@ -201,7 +201,7 @@ struct Resume {
 /// What scanning the front of the buffer found.
 enum Scan {
     /// A whole command of `argc` arguments ending at `end`; the first
-    /// `spans_used` argument spans were recorded.
+    /// `spans_used` argument spans were offered to the sink.
     Done {
         end: usize,
         argc: u64,
@@ -332,7 +332,7 @@ impl CommandParser {
                 } => {
                     let frame = buf.split_to(end).freeze();
                     let argc = argc as usize;
-                    if spans_used == argc {
+                    if spans_used == argc && argc <= SPANS {
                         args.reserve(argc);
                         for &(start, len) in &spans[..argc] {
                             args.push(frame.slice(start..start + len));
@@ -397,12 +397,12 @@ impl CommandParser {
             self.resume = None;
             return Ok(Scanned::Inline);
         }
-        let mut fixed = [(0usize, 0usize); SPANS];
         let resumed = self.resume.take();
-        match scan_multibulk(buf, limits, resumed, &mut fixed)? {
+        match scan_multibulk(buf, limits, resumed, spans)? {
             Scan::Empty { end } => Ok(Scanned::Skip { end }),
             Scan::Incomplete { need, resume } => {
                 self.resume = resume;
+                spans.clear();
                 Ok(Scanned::Incomplete { need })
             }
             Scan::Done {
@@ -410,11 +410,11 @@ impl CommandParser {
                 argc,
                 spans_used,
             } => {
-                let argc = argc as usize;
-                if spans_used == argc {
-                    spans.extend_from_slice(&fixed[..argc]);
-                } else {
-                    collect_spans(&buf[..end], argc, spans);
+                // A request scanned in several calls recorded nothing: its
+                // spans are collected now that it is whole.
+                if spans_used != argc as usize {
+                    spans.clear();
+                    collect_spans(&buf[..end], argc as usize, spans);
                 }
                 Ok(Scanned::Command { end })
             }
@@ -450,14 +450,40 @@ fn collect_spans(bytes: &[u8], argc: usize, spans: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Where [`scan_multibulk`] records the (start, length) of each argument
+/// as it validates them, so that a whole request is read once.
+trait SpanSink {
+    /// Records argument `index`'s span.
+    fn record(&mut self, index: usize, span: (usize, usize));
+}
+
+/// A fixed array keeps the first [`SPANS`] arguments' spans (no allocation
+/// for the usual short request); a longer request is cut again.
+impl SpanSink for [(usize, usize); SPANS] {
+    fn record(&mut self, index: usize, span: (usize, usize)) {
+        if let Some(slot) = self.get_mut(index) {
+            *slot = span;
+        }
+    }
+}
+
+/// A vector keeps every span (the caller reuses it from request to
+/// request, so it stops growing).
+impl SpanSink for Vec<(usize, usize)> {
+    fn record(&mut self, _index: usize, span: (usize, usize)) {
+        self.push(span);
+    }
+}
+
 /// Scans a multibulk request at the front of `buf` (which starts with
-/// `*`), validating it without copying anything. Records the spans of the
-/// first [`SPANS`] arguments when the scan starts from the beginning.
+/// `*`), validating it without copying anything. Offers every argument's
+/// span to `spans` when the scan starts from the beginning (a resumed scan
+/// offers none).
 fn scan_multibulk(
     buf: &[u8],
     limits: &Limits,
     resume: Option<Resume>,
-    spans: &mut [(usize, usize); SPANS],
+    spans: &mut impl SpanSink,
 ) -> Result<Scan, ProtocolError> {
     let (mut pos, mut left, mut argc, record) = match resume {
         Some(r) => (r.pos, r.left, r.argc, false),
@@ -550,8 +576,8 @@ fn scan_multibulk(
                 resume: Some(resume),
             });
         };
-        if record && spans_used < SPANS {
-            spans[spans_used] = (start, len as usize);
+        if record {
+            spans.record(spans_used, (start, len as usize));
             spans_used += 1;
         }
         pos = end;
