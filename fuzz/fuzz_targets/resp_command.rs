@@ -1,12 +1,14 @@
 //! Feeds arbitrary bytes to the server's request parser, the way a
 //! connection does: all at once, then again split in two reads, with both
-//! the stateless and the resuming parser, authenticated or not.
+//! the stateless and the resuming parser, authenticated or not; and the
+//! borrowing scanner the connections use must find the same multibulk
+//! requests in two reads as the copying parser finds in the whole input.
 
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use viator_protocol::{CommandParser, Limits, Parsed, parse_command};
+use viator_protocol::{CommandParser, Limits, Parsed, Scanned, parse_command};
 
 fn drain(input: &[u8], limits: &Limits) -> Vec<Vec<bytes::Bytes>> {
     let mut buf = BytesMut::from(input);
@@ -50,5 +52,36 @@ fuzz_target!(|data: &[u8]| {
     // Redis; with the large limit and no error they cannot differ.
     if limits.max_inline_len > input.len() {
         assert_eq!(whole, split);
+    }
+
+    // The scanner over the same two reads, consuming what it scanned: up
+    // to the first inline request or error, the same commands in order.
+    let mut scanner = CommandParser::new();
+    let mut buf = BytesMut::new();
+    let mut spans = Vec::new();
+    let mut scanned = Vec::new();
+    'scan: for chunk in [&input[..cut], &input[cut..]] {
+        buf.extend_from_slice(chunk);
+        loop {
+            match scanner.scan(&buf, &limits, &mut spans) {
+                Ok(Scanned::Command { end }) => {
+                    let frame = buf.split_to(end).freeze();
+                    let args: Vec<bytes::Bytes> = spans
+                        .iter()
+                        .map(|&(start, len)| frame.slice(start..start + len))
+                        .collect();
+                    scanned.push(args);
+                }
+                Ok(Scanned::Skip { end }) => {
+                    let _ = buf.split_to(end);
+                }
+                Ok(Scanned::Incomplete { .. }) => break,
+                Ok(Scanned::Inline) | Err(_) => break 'scan,
+            }
+        }
+    }
+    if limits.max_inline_len > input.len() {
+        assert!(scanned.len() <= whole.len());
+        assert_eq!(scanned[..], whole[..scanned.len()]);
     }
 });
