@@ -380,7 +380,19 @@ impl<'a> Keyspace<'a> {
         if let Some(viator_types::entry::Object::Hash(h)) = entry.as_object_mut() {
             shard.field_expires.adopt(hash, h);
         }
-        match shard.table.find(entry.key(), hash) {
+        // A key whose time is up is deleted first, as Redis's setKey looks
+        // it up for writing: counted in expired_keys and propagated as a
+        // DEL before the write. During a pause it stays in place instead.
+        let found = match shard.table.find(entry.key(), hash) {
+            Some(slot)
+                if !self.store.settings.expiry_frozen.load(Ordering::Relaxed)
+                    && self.expire_slot(shard, slot, hash) =>
+            {
+                None
+            }
+            found => found,
+        };
+        match found {
             Some(slot) => {
                 let slot_entry = shard.table.at_mut(slot).expect("found slot is full");
                 // Under an LFU policy an overwritten key keeps its access

@@ -608,9 +608,58 @@ fn an_expired_field_a_command_reclaims_propagates_hdel() {
     r.cmd(&format!("HPEXPIREAT h {} FIELDS 1 b", clock::now_ms() + 30));
     r.took();
     std::thread::sleep(std::time::Duration::from_millis(60));
-    // A write that reclaims: the HDEL comes first, then the write.
+    // A write that reclaims: the HDEL comes first, then the write (fed
+    // apart: this store may run commands on several threads).
     r.propagates("HINCRBY h b 5", &["HDEL h b", "HINCRBY h b 5"]);
     r.replay_matches();
+}
+
+/// With every command on one thread (the server's default), the deletion
+/// of a key or field whose time was up joins the unit of the command that
+/// found it, as Redis's `alsoPropagate` inside `call()` does: a write over
+/// it goes out as a transaction with the deletion first, and a plain SET
+/// over an expired key deletes it first too (Redis's setKey looks it up).
+#[test]
+fn an_expired_key_or_field_a_command_finds_joins_its_unit() {
+    let mut r = Rec::new();
+    r.store
+        .settings
+        .commands_on_one_thread
+        .store(true, Ordering::Relaxed);
+    for line in [
+        "SET a 1",
+        "SET s 1",
+        "SET g 1",
+        "RPUSH l x",
+        "HSET h f 1 g 2",
+    ] {
+        r.cmd(line);
+    }
+    let soon = clock::now_ms() + 30;
+    for key in ["a", "s", "g", "l"] {
+        r.cmd(&format!("PEXPIREAT {key} {soon}"));
+    }
+    r.cmd(&format!("HPEXPIREAT h {soon} FIELDS 2 f g"));
+    r.took();
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    let before = expired_keys(&r.store);
+    r.propagates("INCR a", &["MULTI", "DEL a", "INCR a", "EXEC"]);
+    r.propagates("SET s 2", &["MULTI", "DEL s", "SET s 2", "EXEC"]);
+    r.propagates("LPUSH l y", &["MULTI", "DEL l", "LPUSH l y", "EXEC"]);
+    // A read that finds one propagates the deletion alone.
+    r.propagates("GET g", &["DEL g"]);
+    r.propagates(
+        "HINCRBY h f 5",
+        &["MULTI", "HDEL h f", "HINCRBY h f 5", "EXEC"],
+    );
+    r.propagates("HGET h g", &["HDEL h g"]);
+    assert_eq!(expired_keys(&r.store) - before, 4, "a, s, l and g");
+    r.replay_matches();
+}
+
+/// INFO's `expired_keys`.
+fn expired_keys(store: &Store) -> u64 {
+    store.stats.expired_keys.load(Ordering::Relaxed)
 }
 
 // ---------------------------------------------------------------------------
