@@ -340,6 +340,54 @@ fn expire_family_propagates_pexpireat_or_a_deletion() {
     r.replay_matches();
 }
 
+/// RESTORE with a relative TTL propagates the absolute time it came to and
+/// ABSTTL (Redis's restoreCommand), so that a replay does not extend it;
+/// RESTORE REPLACE with a time already past propagates the deletion.
+#[test]
+fn restore_propagates_an_absolute_ttl_or_the_deletion() {
+    let mut r = Rec::new();
+    r.cmd("SET src value");
+    let payload = match r.cmd("DUMP src") {
+        Frame::Bulk(b) => b.to_vec(),
+        other => panic!("DUMP: {other:?}"),
+    };
+    r.took();
+    let restore = |r: &mut Rec, words: &[&[u8]]| {
+        let mut out = ReplyBuf::new();
+        r.store.execute(&mut r.client, words, &mut out);
+        assert_eq!(parse(out.as_bytes()), Frame::Simple("OK".into()));
+        let got = r.sink.take();
+        r.log.extend(got.iter().cloned());
+        got
+    };
+    let before = clock::now_ms();
+    let got = restore(&mut r, &[b"RESTORE", b"k", b"100000", &payload, b"REPLACE"]);
+    let after = clock::now_ms();
+    assert_eq!(got.len(), 1);
+    let argv = &got[0].argv;
+    assert_eq!(argv.len(), 6);
+    assert_eq!(argv[..2], [b"RESTORE".to_vec(), b"k".to_vec()]);
+    let at: i64 = String::from_utf8_lossy(&argv[2]).parse().unwrap();
+    assert!((before + 100_000..=after + 100_000).contains(&at), "{at}");
+    assert_eq!(argv[3], payload);
+    assert_eq!(argv[4..], [b"REPLACE".to_vec(), b"ABSTTL".to_vec()]);
+    // An absolute time goes as called.
+    let later = (after + 200_000).to_string();
+    let got = restore(
+        &mut r,
+        &[b"RESTORE", b"j", later.as_bytes(), &payload, b"ABSTTL"],
+    );
+    assert_eq!(got[0].argv[2], later.as_bytes());
+    assert_eq!(got[0].argv.len(), 5);
+    // A time already past replaces nothing: the old key's deletion goes.
+    let got = restore(
+        &mut r,
+        &[b"RESTORE", b"j", b"1", &payload, b"REPLACE", b"ABSTTL"],
+    );
+    assert_eq!(got.iter().map(line).collect::<Vec<_>>(), ["DEL j"]);
+    r.replay_matches();
+}
+
 #[test]
 fn flushes_propagate_even_on_an_empty_database() {
     let mut r = Rec::new();

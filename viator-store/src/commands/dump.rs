@@ -141,9 +141,15 @@ fn restore(ctx: &mut Ctx<'_>) {
         ttl = ttl.saturating_add(ctx.now_ms);
     }
     if ttl != 0 && ctx.already_expired(ttl) {
-        // Already expired: nothing is created, the old key is gone.
+        // Already expired: nothing is created, the old key is gone, which
+        // propagates as its deletion (Redis's lazyfree-lazy-server-del
+        // choice).
         drop(ks);
         if deleted {
+            if ctx.propagating() {
+                let del = crate::commands::rewrite::server_del(ctx.store);
+                ctx.propagate(&[del, key]);
+            }
             ctx.store.add_dirty(1);
         }
         ctx.out.ok();
@@ -166,6 +172,14 @@ fn restore(ctx: &mut Ctx<'_>) {
         e.set_clock(c);
     }
     drop(ks);
+    // A relative TTL propagates as the absolute time it came to, with
+    // ABSTTL appended, so that a replay does not extend it.
+    if ttl != 0 && !absttl && ctx.propagating() {
+        let mut argv: Vec<Vec<u8>> = ctx.args.iter().map(|a| a.to_vec()).collect();
+        argv[2] = crate::commands::rewrite::int_text(ttl);
+        argv.push(b"ABSTTL".to_vec());
+        ctx.propagate(&argv);
+    }
     ctx.signal_ready(key);
     ctx.store.add_dirty(1);
     ctx.out.ok();
