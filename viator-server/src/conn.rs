@@ -18,6 +18,9 @@ use crate::server::{ListenerSlot, Shared};
 
 /// Initial size of a connection's read buffer (Redis's PROTO_IOBUF_LEN).
 const READ_CHUNK: usize = 16 * 1024;
+/// A connection's buffer grown past this for one big request or reply is
+/// replaced by a fresh one once it is empty.
+const TRIM_ABOVE: usize = 4 * READ_CHUNK;
 
 /// Accepts connections and hands them to the worker threads, until the
 /// listener is closed (CONFIG SET port/bind, shutdown).
@@ -219,8 +222,19 @@ impl<'s> Conn<'s> {
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
         let tstats = &shared.threads[self.worker.min(shared.threads.len().saturating_sub(1))];
         let mut read = true;
+        // Whether the read buffer grew past its usual size for a big request.
+        let mut rbuf_grew = false;
         loop {
             if read {
+                // A big request or reply leaves big buffers behind: once
+                // they are empty they go back (Redis trims query and reply
+                // buffers too), so that one large request does not pin
+                // megabytes on a connection for its lifetime.
+                if rbuf.is_empty() && rbuf_grew {
+                    rbuf = BytesMut::with_capacity(READ_CHUNK);
+                    rbuf_grew = false;
+                }
+                self.trim_buffers();
                 if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
                     rbuf.reserve(READ_CHUNK);
                 }
@@ -228,6 +242,7 @@ impl<'s> Conn<'s> {
                 if n == 0 || self.entry.killed.load(Ordering::Relaxed) {
                     return Ok(());
                 }
+                rbuf_grew |= rbuf.len() > TRIM_ABOVE;
                 tstats.reads.fetch_add(1, Ordering::Relaxed);
                 tstats
                     .net_input_bytes
@@ -293,6 +308,21 @@ impl<'s> Conn<'s> {
                 ));
                 return Ok(());
             }
+        }
+    }
+
+    /// Gives back the reply buffer and the argument vectors when a big
+    /// reply or request grew them and they are empty again.
+    fn trim_buffers(&mut self) {
+        if self.out.is_empty() && self.out.buffer_mut().capacity() > TRIM_ABOVE {
+            *self.out.buffer_mut() = BytesMut::with_capacity(READ_CHUNK);
+        }
+        if self.spans.capacity() > TRIM_ABOVE / 16 {
+            self.spans = Vec::new();
+        }
+        // (Not while they hold an inline request a pause holds back.)
+        if !self.pending && self.args.capacity() > TRIM_ABOVE / 16 {
+            self.args = Vec::new();
         }
     }
 

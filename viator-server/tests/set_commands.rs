@@ -447,3 +447,35 @@ fn resp3_replies_sets_where_redis_does() {
     drop(c2);
     server.shutdown();
 }
+
+/// A connection that sent one big request (SADD of 100,000 members) gives
+/// the buffers it grew back once the request ran: the server's
+/// used_memory comes back to where it was after the set is unlinked, as
+/// Redis's lazyfree test expects (before, the connection kept the request's
+/// megabytes for its lifetime). A server process of its own, so that the
+/// test's own allocations do not count.
+#[test]
+fn a_big_request_does_not_pin_its_buffers_on_the_connection() {
+    let server = common::spawn_server(
+        env!("CARGO_BIN_EXE_viator-server"),
+        &["--save", "", "--appendonly", "no"],
+    );
+    let mut c = common::Client::connect(server.port);
+    let used = |c: &mut common::Client| -> i64 {
+        common::info_field(c, "memory", "used_memory")
+            .parse()
+            .unwrap()
+    };
+    let before = used(&mut c);
+    let members: Vec<String> = (0..100_000).map(|i| format!("member:{i}")).collect();
+    let mut args = vec!["SADD", "big"];
+    args.extend(members.iter().map(String::as_str));
+    assert_eq!(c.cmd(&args), ":100000");
+    assert!(used(&mut c) > before + 3_000_000, "the set is in memory");
+    assert_eq!(c.cmd(&["UNLINK", "big"]), ":1");
+    let after = used(&mut c);
+    assert!(
+        after < before + 500_000,
+        "used_memory {before} before, {after} after the set is gone"
+    );
+}
