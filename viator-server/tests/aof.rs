@@ -17,6 +17,15 @@ fn manifest(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap()
 }
 
+/// BGREWRITEAOF, started at once, and its end.
+fn rewrite(c: &mut Client) {
+    assert_eq!(
+        c.cmd(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started"
+    );
+    wait_rewrite(c);
+}
+
 fn wait_rewrite(c: &mut Client) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while info_field(c, "persistence", "aof_rewrite_in_progress") == "1"
@@ -107,11 +116,7 @@ fn bgrewriteaof_makes_a_new_base_and_drops_the_old_files() {
     for i in 0..200 {
         assert_eq!(c.cmd(&["INCR", "counter"]), format!(":{}", i + 1));
     }
-    assert_eq!(
-        c.cmd(&["BGREWRITEAOF"]),
-        "+Background append only file rewriting started"
-    );
-    wait_rewrite(&mut c);
+    rewrite(&mut c);
     assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");
     assert_eq!(
         info_field(&mut c, "persistence", "aof_last_bgrewrite_status"),
@@ -507,11 +512,7 @@ fn redis_and_viator_load_each_others_aof() {
     let mut c = Client::new(&server);
     assert_eq!(reads(&mut c), expected);
     assert_eq!(c.cmd(&["SET", "viator", "1"]), "+OK");
-    assert_eq!(
-        c.cmd(&["BGREWRITEAOF"]),
-        "+Background append only file rewriting started"
-    );
-    wait_rewrite(&mut c);
+    rewrite(&mut c);
     assert_eq!(c.cmd(&["SET", "viator2", "2"]), "+OK");
     assert_eq!(c.cmd(&["DEL", "viator"]), ":1");
     let expected = reads(&mut c);
@@ -670,11 +671,7 @@ fn history_files_wait_while_auto_gc_is_off() {
     );
     for round in 0..2 {
         assert_eq!(c.cmd(&["INCR", "n"]), format!(":{}", round + 1));
-        assert_eq!(
-            c.cmd(&["BGREWRITEAOF"]),
-            "+Background append only file rewriting started"
-        );
-        wait_rewrite(&mut c);
+        rewrite(&mut c);
     }
     assert_eq!(
         manifest(&dir),

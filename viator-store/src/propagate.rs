@@ -336,7 +336,7 @@ impl Store {
     /// lock of the key's shard, as [`Store::propagate_expired`], by the
     /// active expiry cycle and by commands that reclaim expired fields.
     pub(crate) fn propagate_field_expired(&self, db: usize, key: &[u8], field: &[u8]) {
-        if !self.propagation.is_active() {
+        if !self.propagation.is_active() || is_suppressed() {
             return;
         }
         let hdel = Propagated {

@@ -662,6 +662,31 @@ fn an_expired_field_a_command_reclaims_propagates_hdel() {
     r.replay_matches();
 }
 
+/// Commands run with propagation suppressed (DEBUG LOADAOF replaying a
+/// file) propagate nothing, not even the deletion of an expired key or
+/// field they come across.
+#[test]
+fn suppressed_commands_propagate_no_expired_deletion_either() {
+    let mut r = Rec::new();
+    r.cmd("HSET h a 1 b 2");
+    r.cmd("SET k v");
+    let soon = clock::now_ms() + 30;
+    r.cmd(&format!("HPEXPIREAT h {soon} FIELDS 1 a"));
+    r.cmd(&format!("PEXPIREAT k {soon}"));
+    r.took();
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    viator_store::propagate::suppressed(|| {
+        r.cmd("HGET h a");
+        r.cmd("GET k");
+    });
+    assert_eq!(r.took(), Vec::<String>::new());
+    assert_eq!(
+        r.cmd("HLEN h"),
+        Frame::Integer(1),
+        "the field was reclaimed"
+    );
+}
+
 /// With every command on one thread (the server's default), the deletion
 /// of a key or field whose time was up joins the unit of the command that
 /// found it, as Redis's `alsoPropagate` inside `call()` does: a write over
